@@ -1,0 +1,89 @@
+# nodewise: `make help` lists the targets. Recipes only call tools: the
+# nodewise CLI (python -m nodewise_cli), ansible-playbook and spark-submit.
+
+INVENTORY ?= inventory.ini
+LOCAL_INVENTORY := inventories/local.ini
+ROWS ?= 3000
+SEED ?= 42
+SEEDS ?= 1
+# make demo repeats over three seeds unless SEEDS is given.
+DEMO_SEEDS := $(if $(filter command line environment,$(origin SEEDS)),$(SEEDS),1 2 3)
+SOURCE ?=
+NODE ?=
+REPARTITION_BY ?=
+
+VENV := .venv
+READY := $(VENV)/.nodewise-installed
+PYTHON := $(VENV)/bin/python
+NODEWISE := $(PYTHON) -m nodewise_cli
+PLAYBOOK := $(VENV)/bin/ansible-playbook -i $(INVENTORY)
+PLAYBOOKS := ansible/playbooks
+export PYTHONPATH := $(CURDIR)/jobs:$(CURDIR)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.DEFAULT_GOAL := help
+.PHONY: help setup data up down status train-node train-nodes train-unified evaluate \
+	report demo test test-unit test-e2e lint clean guard-NODE
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(READY): requirements.lock scripts/setup.sh
+	scripts/setup.sh $(VENV) requirements.lock
+
+setup: $(READY) ## Build .venv from requirements.lock (checks for Java 17 or 21)
+
+data: $(READY) ## Generate (or import SOURCE=) the dataset and split it per INVENTORY host
+ifeq ($(strip $(SOURCE)),)
+	$(NODEWISE) generate --rows $(ROWS) --seed $(SEED)
+else
+	$(NODEWISE) import $(SOURCE)
+endif
+	$(NODEWISE) split --inventory $(INVENTORY)
+
+up: $(READY) ## Set up and start the cluster: ansible-playbook site.yml
+	$(PLAYBOOK) site.yml
+
+down: $(READY) ## Stop every Spark daemon on every node
+	$(PLAYBOOK) $(PLAYBOOKS)/down.yml
+
+status: $(READY) ## Show each node's daemons, alive workers and web UI addresses
+	$(PLAYBOOK) $(PLAYBOOKS)/status.yml
+
+guard-NODE:
+	@test -n "$(NODE)" || { echo "NODE not set: make train-node NODE=<node>; nodes in $(INVENTORY):"; \
+		$(NODEWISE) nodes --inventory $(INVENTORY); exit 2; }
+
+train-node: $(READY) guard-NODE ## Train NODE's model on NODE's data only (local[*] on NODE)
+	$(PLAYBOOK) $(PLAYBOOKS)/train_node.yml -e nodewise_node=$(NODE) -e "nodewise_seeds='$(SEEDS)'"
+
+train-nodes: $(READY) ## Train every node's model at once, each on its own data
+	$(PLAYBOOK) $(PLAYBOOKS)/train_node.yml -e "nodewise_seeds='$(SEEDS)'"
+
+train-unified: $(READY) ## Train one model on all nodes' data across the cluster
+	$(PLAYBOOK) $(PLAYBOOKS)/train_unified.yml -e "nodewise_seeds='$(SEEDS)'" \
+		-e "nodewise_repartition_by='$(REPARTITION_BY)'"
+
+evaluate: $(READY) ## Score every model on every node's test part (models travel, rows stay)
+	$(PLAYBOOK) $(PLAYBOOKS)/evaluate.yml
+
+report: $(READY) ## Write reports/summary.csv and reports/report.md from the run records
+	$(NODEWISE) report
+
+demo: $(READY) ## The whole comparison on three local nodes (leaves the cluster up)
+	$(MAKE) data up train-nodes train-unified evaluate report INVENTORY=$(LOCAL_INVENTORY) \
+		SOURCE="$(SOURCE)" ROWS=$(ROWS) SEED=$(SEED) SEEDS="$(DEMO_SEEDS)"
+
+test: $(READY) ## Run every test: lint, unit, end to end
+	$(PYTHON) -m pytest tests
+
+test-unit: $(READY) ## Run the unit tests only
+	$(PYTHON) -m pytest tests -m "not e2e"
+
+lint: $(READY) ## ansible-lint and a syntax check of every playbook
+	$(VENV)/bin/ansible-lint --offline
+	$(PLAYBOOK) --syntax-check site.yml $(PLAYBOOKS)/*.yml
+
+clean: ## Remove generated data, node roots and reports (keeps .venv and the secret)
+	rm -rf data/ai_jobs_2030.csv data/split .nodes reports/runs reports/models \
+		reports/summary.csv reports/report.md

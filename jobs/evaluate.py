@@ -1,0 +1,92 @@
+"""Score every model this node has on this node's test part, in local mode.
+
+Models travel to the data, never the reverse: the evaluate playbook copies
+every model file to every node, and each node writes one confusion matrix
+per model. Summed over nodes, the matrices give exact global scores while
+no row leaves its node. Run on the node (ansible/playbooks/evaluate.yml):
+
+    spark-submit --master 'local[*]' --py-files nodewise.zip jobs/evaluate.py \
+        --node worker1 --data-dir /opt/nodewise/data --out-dir /opt/nodewise
+
+Reads models/<run_id>.json and .tar.gz; writes evals/eval-<run_id>-on-<node>.json.
+A model already scored on this node is skipped.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import logging
+import os
+import sys
+
+from nodewise import metrics, model_io, runs, schema, scoring
+from nodewise.jobcli import Stopwatch, session, setup_logging
+from nodewise.slices import IS_TEST, read_slice, slice_path
+
+log = logging.getLogger("evaluate")
+
+
+def parse_args(argv):
+    import argparse
+
+    args = argparse.ArgumentParser(description="Score every model on this node's test part.")
+    args.add_argument("--node", required=True, help="inventory name of this node")
+    args.add_argument("--data-dir", required=True, help="directory holding jobs_<node>.csv")
+    args.add_argument("--out-dir", required=True, help="node root: models/ in, evals/ out")
+    return args.parse_args(argv)
+
+
+def pending_models(out_dir: str, node: str) -> list[dict]:
+    """Info of every model with an archive here and no evaluation on this node yet."""
+    pending = []
+    for info_file in sorted(glob.glob(os.path.join(out_dir, "models", "*.json"))):
+        with open(info_file, encoding="utf-8") as handle:
+            info = json.load(handle)
+        archive = runs.model_path(out_dir, info["run_id"])
+        done = runs.evaluation_path(out_dir, info["run_id"], node)
+        if os.path.exists(archive) and not os.path.exists(done):
+            pending.append(info)
+    return pending
+
+
+def evaluate_model(spark, info: dict, test_rows, args) -> dict:
+    watch = Stopwatch()
+    model = model_io.load_model(spark, runs.model_path(args.out_dir, info["run_id"]))
+    block = scoring.evaluation(model, test_rows, "node")
+    record = {"kind": "evaluation", **info, "node": args.node,
+              "labels": list(schema.LABELS), "test_rows": block.pop("rows"),
+              "score_seconds": watch.seconds(), "finished_at": runs.utc_now(), **block}
+    runs.write_json(runs.evaluation_path(args.out_dir, info["run_id"], args.node), record)
+    log.info("%s on %s: %d test rows, F1 %.4f", info["run_id"], args.node,
+             record["test_rows"], metrics.weighted_f1(record["confusion_matrix"]))
+    return record
+
+
+def run(spark, args) -> list[dict]:
+    path = slice_path(args.data_dir, args.node)
+    test_parts = {}
+    records = []
+    for info in pending_models(args.out_dir, args.node):
+        seed = info["seed"]
+        if seed not in test_parts:
+            rows = spark.createDataFrame(read_slice(path, args.node, seed))
+            test_parts[seed] = rows.filter(rows[IS_TEST]).cache()
+        records.append(evaluate_model(spark, info, test_parts[seed], args))
+    log.info("scored %d model(s) on %s", len(records), args.node)
+    return records
+
+
+def main(argv=None) -> int:
+    setup_logging()
+    args = parse_args(argv)
+    spark = session(f"nodewise-evaluate-{args.node}")
+    try:
+        run(spark, args)
+    finally:
+        spark.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Train one node's model on that node's slice only, in local mode.
+
+Run on the node itself (the playbook ansible/playbooks/train_node.yml does):
+
+    spark-submit --master 'local[*]' --py-files nodewise.zip jobs/train_node.py \
+        --node worker1 --data-dir /opt/nodewise/data --out-dir /opt/nodewise --seed 1
+
+Writes runs/<run_id>.json and models/<run_id>.tar.gz under --out-dir.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from nodewise import features, resources, runs, scoring
+from nodewise.jobcli import Stopwatch, parser, session, setup_logging
+from nodewise.slices import IS_TEST, read_slice, slice_path
+
+log = logging.getLogger("train_node")
+
+
+def parse_args(argv):
+    args = parser("Train a per-node model on this node's slice.")
+    args.add_argument("--node", required=True, help="inventory name of this node")
+    args.add_argument("--data-dir", required=True, help="directory holding jobs_<node>.csv")
+    return args.parse_args(argv)
+
+
+def extract(spark, data_dir: str, node: str, seed: int):
+    table = read_slice(slice_path(data_dir, node), node, seed)
+    rows = spark.createDataFrame(table).cache()
+    return rows.filter(~rows[IS_TEST]), rows.filter(rows[IS_TEST])
+
+
+def train(train_rows):
+    """Fit the shared pipeline; returns the model and the seconds `fit` took."""
+    watch = Stopwatch()
+    model = features.build_pipeline().fit(train_rows)
+    return model, watch.seconds()
+
+
+def run(spark, args, watch: Stopwatch) -> dict:
+    train_rows, test_rows = extract(spark, args.data_dir, args.node, args.seed)
+    n_train = train_rows.count()
+    if n_train == 0:
+        raise ValueError(f"node {args.node}: no training rows in "
+                         f"{slice_path(args.data_dir, args.node)}")
+    model, fit_seconds = train(train_rows)
+    run_id = runs.new_run_id(args.node, args.seed)
+    record = {
+        "kind": "train", "run_id": run_id, "model": args.node, "seed": args.seed,
+        "classifier": "logistic_regression", "master": spark.sparkContext.master,
+        "train_nodes": [args.node], "rows_per_node": {args.node: n_train},
+        "train_rows": n_train, "fit_seconds": fit_seconds,
+        "evaluation": scoring.evaluation(model, test_rows, "local"),
+        "params": {"reg_param": features.REG_PARAM,
+                   "elastic_net_param": features.ELASTIC_NET_PARAM},
+        "resources": resources.application_resources(spark),
+        "versions": runs.versions(spark),
+    }
+    record["test_rows"] = record["evaluation"]["rows"]
+    runs.save_model_with_info(model, args.out_dir, record)
+    record["finished_at"] = runs.utc_now()
+    record["total_seconds"] = watch.seconds()
+    runs.write_json(runs.record_path(args.out_dir, run_id), record)
+    log.info("run %s: %d training rows, fit %.2f s, local F1 %.4f",
+             run_id, n_train, fit_seconds, record["evaluation"]["f1"])
+    return record
+
+
+def main(argv=None) -> int:
+    setup_logging()
+    watch = Stopwatch()
+    args = parse_args(argv)
+    spark = session(f"nodewise-train-node-{args.node}-s{args.seed}")
+    try:
+        run(spark, args, watch)
+    finally:
+        spark.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Train one model on every node's slice, across the standalone cluster.
+
+Run on the master host in client mode (ansible/playbooks/train_unified.yml):
+
+    spark-submit --master spark://<master address>:7077 --py-files nodewise.zip \
+        jobs/train_unified.py --nodes master,worker1,worker2 --out-dir /opt/nodewise --seed 1
+
+No shared filesystem is needed: a barrier stage runs one task in every
+executor slot, each task learns its node from NODEWISE_NODE (set by its
+worker), and the first task on each node reads that node's slice from
+NODEWISE_DATA_DIR. The driver then checks that every node delivered.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+import urllib.request
+
+from pyspark import BarrierTaskContext
+
+from nodewise import checks, features, resources, runs, scoring
+from nodewise.jobcli import Stopwatch, parser, session, setup_logging
+from nodewise.slices import IS_TEST, NODE, read_slice, slice_path, spark_schema
+
+log = logging.getLogger("train_unified")
+
+BATCH_ROWS = 65_536
+
+
+def parse_args(argv):
+    args = parser("Train the unified model on all nodes' slices.")
+    args.add_argument("--nodes", required=True,
+                      help="comma-separated inventory names of the nodes that hold slices")
+    args.add_argument("--wait-seconds", type=float, default=120.0,
+                      help="how long to wait for an executor on every node")
+    args.add_argument("--repartition-by", default=None,
+                      help="repartition the assembled rows by this column before training")
+    parsed = args.parse_args(argv)
+    parsed.nodes = [n for n in parsed.nodes.split(",") if n]
+    return parsed
+
+
+def _active_executors(spark) -> list[dict]:
+    sc = spark.sparkContext
+    url = f"{sc.uiWebUrl}/api/v1/applications/{sc.applicationId}/executors"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return [e for e in json.load(response) if e["id"] != "driver" and e["isActive"]]
+
+
+def wait_for_executors(spark, expected: int, timeout: float) -> int:
+    """Wait for `expected` executors (one per worker); return their task slots."""
+    deadline = time.monotonic() + timeout
+    while True:
+        executors = _active_executors(spark)
+        if len(executors) >= expected or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    if len(executors) < expected:
+        log.warning("only %d of %d executors registered after %.0f s",
+                    len(executors), expected, timeout)
+    cpus_per_task = int(spark.conf.get("spark.task.cpus", "1"))
+    return sum(e["totalCores"] for e in executors) // cpus_per_task
+
+
+def read_own_slices(seed: int):
+    """The barrier task body: the first task on each node yields its slice."""
+
+    def read(batches):
+        for _ in batches:  # the input only sets the number of tasks
+            pass
+        context = BarrierTaskContext.get()
+        node = os.environ.get("NODEWISE_NODE", "")
+        nodes_by_partition = context.allGather(node)
+        if not node or nodes_by_partition.index(node) != context.partitionId():
+            return
+        path = slice_path(os.environ.get("NODEWISE_DATA_DIR", ""), node)
+        if os.path.exists(path):
+            yield from read_slice(path, node, seed).to_batches(max_chunksize=BATCH_ROWS)
+
+    return read
+
+
+def extract(spark, seed: int, slots: int):
+    """Every node's slice, read on that node, cached where it was read."""
+    tasks = spark.range(0, slots, 1, slots)
+    return tasks.mapInArrow(read_own_slices(seed), spark_schema(), barrier=True).cache()
+
+
+def run(spark, args, watch: Stopwatch) -> dict:
+    slots = wait_for_executors(spark, len(args.nodes), args.wait_seconds)
+    rows = extract(spark, args.seed, slots)
+    data_checks = checks.run_checks(rows)
+    problems = checks.failures(data_checks, args.nodes)
+    if problems:
+        raise ValueError("data checks failed: " + "; ".join(problems))
+    if args.repartition_by:
+        rows = rows.repartition(slots, args.repartition_by).cache()
+    train_rows, test_rows = rows.filter(~rows[IS_TEST]), rows.filter(rows[IS_TEST])
+    rows_per_node = {r[NODE]: r["count"] for r in train_rows.groupBy(NODE).count().collect()}
+    fit_watch = Stopwatch()
+    model = features.build_pipeline().fit(train_rows)
+    fit_seconds = fit_watch.seconds()
+    run_id = runs.new_run_id(runs.UNIFIED, args.seed)
+    record = {
+        "kind": "train", "run_id": run_id, "model": runs.UNIFIED, "seed": args.seed,
+        "classifier": "logistic_regression", "master": spark.sparkContext.master,
+        "train_nodes": args.nodes, "rows_per_node": rows_per_node,
+        "train_rows": sum(rows_per_node.values()), "fit_seconds": fit_seconds,
+        "data_checks": data_checks, "task_slots": slots,
+        "evaluation": scoring.evaluation(model, test_rows, "global"),
+        "params": {"reg_param": features.REG_PARAM,
+                   "elastic_net_param": features.ELASTIC_NET_PARAM,
+                   "repartition_by": args.repartition_by},
+        "resources": resources.application_resources(spark),
+        "versions": runs.versions(spark),
+    }
+    record["test_rows"] = record["evaluation"]["rows"]
+    runs.save_model_with_info(model, args.out_dir, record)
+    record["finished_at"] = runs.utc_now()
+    record["total_seconds"] = watch.seconds()
+    runs.write_json(runs.record_path(args.out_dir, run_id), record)
+    log.info("run %s: %d training rows from %s, fit %.2f s, global F1 %.4f", run_id,
+             record["train_rows"], rows_per_node, fit_seconds, record["evaluation"]["f1"])
+    return record
+
+
+def main(argv=None) -> int:
+    setup_logging()
+    watch = Stopwatch()
+    args = parse_args(argv)
+    spark = session(f"nodewise-train-unified-s{args.seed}")
+    try:
+        run(spark, args, watch)
+    except ValueError as error:
+        log.error("%s", error)
+        return 2
+    finally:
+        spark.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+from nodewise_cli.cli import main
+
+main()

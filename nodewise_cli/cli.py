@@ -1,0 +1,104 @@
+"""nodewise: the controller's commands behind the Makefile."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from nodewise_cli import __version__, generate, report, split, validate
+from nodewise_cli.files import atomic_path
+
+DATASET = os.path.join("data", "ai_jobs_2030.csv")
+SPLIT_DIR = os.path.join("data", "split")
+REPORTS_DIR = "reports"
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="nodewise")
+def main() -> None:
+    """nodewise: per-node and unified Spark models on your own cluster."""
+
+
+@main.command(name="generate")
+@click.option("--rows", type=click.IntRange(min=1), default=3000, show_default=True,
+              help="How many rows to generate.")
+@click.option("--seed", type=int, default=42, show_default=True,
+              help="Seed of the generator: the same seed gives the same file.")
+@click.option("--output", type=click.Path(dir_okay=False), default=DATASET, show_default=True,
+              help="Where to write the dataset.")
+def generate_command(rows: int, seed: int, output: str) -> None:
+    """Generate synthetic data with the real file's schema and structure."""
+    with atomic_path(output) as partial:
+        generate.write_csv(partial, rows, seed)
+    click.echo(f"wrote {rows} generated rows to {output}")
+
+
+@main.command(name="import")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+@click.option("--output", type=click.Path(dir_okay=False), default=DATASET, show_default=True,
+              help="Where to write the validated dataset.")
+def import_data(source: str, output: str) -> None:
+    """Validate the real Kaggle file SOURCE and make it the dataset."""
+    try:
+        with atomic_path(output) as partial:
+            rows = validate.copy_validated(source, partial)
+    except validate.DataError as error:
+        _fail(f"{source}: {error}; nothing was changed under {os.path.dirname(output) or '.'}")
+    click.echo(f"imported {rows} rows from {source} to {output}")
+
+
+@main.command(name="split")
+@click.option("--inventory", type=click.Path(exists=True), default="inventory.ini",
+              show_default=True, help="Ansible inventory whose hosts get one slice each.")
+@click.option("--source", type=click.Path(exists=True, dir_okay=False), default=DATASET,
+              show_default=True, help="The dataset to split.")
+@click.option("--out-dir", type=click.Path(file_okay=False), default=SPLIT_DIR,
+              show_default=True, help="Directory for jobs_<host>.csv (replaced whole).")
+def split_data(inventory: str, source: str, out_dir: str) -> None:
+    """Split the dataset into one near-equal slice per inventory host."""
+    try:
+        nodes = split.inventory_nodes(inventory)
+    except ValueError as error:
+        _fail(str(error))
+    counts = split.split_file(source, nodes, out_dir)
+    for node, rows in counts.items():
+        click.echo(f"{node}: {rows} rows")
+
+
+@main.command(name="nodes")
+@click.option("--inventory", type=click.Path(exists=True), default="inventory.ini",
+              show_default=True, help="Ansible inventory to list.")
+def list_nodes(inventory: str) -> None:
+    """List the inventory's nodes, the master first."""
+    try:
+        click.echo(" ".join(split.inventory_nodes(inventory)))
+    except ValueError as error:
+        _fail(str(error))
+
+
+@main.command(name="report")
+@click.option("--runs-dir", type=click.Path(file_okay=False), default=os.path.join(REPORTS_DIR, "runs"),
+              show_default=True, help="Directory of the run and evaluation records (JSON).")
+@click.option("--out-dir", type=click.Path(file_okay=False), default=REPORTS_DIR,
+              show_default=True, help="Where summary.csv and report.md go.")
+def report_command(runs_dir: str, out_dir: str) -> None:
+    """Write summary.csv and report.md from whatever records exist."""
+    trains, evaluations = report.load_records(runs_dir)
+    if not trains:
+        _fail(f"no training records in {runs_dir}: run make train-node, train-nodes "
+              f"or train-unified first")
+    summary = report.summary_frame(report.summary_rows(trains, evaluations))
+    summary_csv = os.path.join(out_dir, "summary.csv")
+    with atomic_path(summary_csv) as partial:
+        summary.to_csv(partial, index=False)
+    report_md = os.path.join(out_dir, "report.md")
+    with atomic_path(report_md) as partial, open(partial, "w", encoding="utf-8") as out:
+        out.write(report.render_markdown(trains, summary))
+    click.echo(f"wrote {summary_csv} ({len(summary)} rows) and {report_md}")
