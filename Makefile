@@ -18,7 +18,6 @@ PYTHON := $(VENV)/bin/python
 NODEWISE := $(PYTHON) -m nodewise_cli
 PLAYBOOK := $(VENV)/bin/ansible-playbook -i $(INVENTORY)
 PLAYBOOKS := ansible/playbooks
-export PYTHONPATH := $(CURDIR)/jobs:$(CURDIR)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 .DEFAULT_GOAL := help

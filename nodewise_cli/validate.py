@@ -49,6 +49,9 @@ def _check_row(line: int, row: list[str]) -> None:
         raise DataError(f"line {line}: {len(row)} fields, expected {len(schema.COLUMNS)} "
                         f"(an extra value after column {schema.COLUMNS[-1]})")
     for column, text in zip(schema.COLUMNS, row):
+        if "\n" in text or "\r" in text:
+            raise DataError(f"line {line}, column {column}: a line break inside a value "
+                            f"(an unbalanced quote?)")
         if column in schema.NUMERIC_COLUMNS:
             _check_number(line, column, text)
         elif not text.strip():
@@ -62,6 +65,7 @@ def _check_row(line: int, row: list[str]) -> None:
 def validated_lines(source: TextIO) -> Iterator[list[str]]:
     """Yield the header and each row of `source`, raising DataError on the first problem."""
     reader = csv.reader(source, strict=True)
+    start = 1  # the line the record being read begins on
     try:
         header = next(reader, None)
         if header is None:
@@ -69,14 +73,16 @@ def validated_lines(source: TextIO) -> Iterator[list[str]]:
         _check_header([name.strip() for name in header])
         yield list(schema.COLUMNS)
         rows = 0
+        start = reader.line_num + 1
         for row in reader:
             if not row:
-                raise DataError(f"line {reader.line_num}: empty line")
-            _check_row(reader.line_num, row)
+                raise DataError(f"line {start}: empty line")
+            _check_row(start, row)
             rows += 1
             yield row
+            start = reader.line_num + 1
     except csv.Error as error:
-        raise DataError(f"line {reader.line_num}: broken line ({error})") from None
+        raise DataError(f"line {start}: broken line ({error})") from None
     if rows == 0:
         raise DataError("the file has a header but no data rows")
 
@@ -85,8 +91,21 @@ def copy_validated(source_path: str, destination_path: str) -> int:
     """Validate `source_path` while copying it; return the number of data rows."""
     try:
         return _copy(source_path, destination_path)
-    except UnicodeDecodeError as error:
-        raise DataError(f"the file is not UTF-8 text (byte {error.start})") from None
+    except UnicodeDecodeError:
+        raise DataError(f"the file is not UTF-8 text: {_first_undecodable(source_path)}") from None
+
+
+def _first_undecodable(path: str) -> str:
+    """Where the first non-UTF-8 byte is (the decode error's offset is per buffer)."""
+    offset = 0
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                return f"line {number}, byte {offset + error.start}"
+            offset += len(line)
+    return "position unknown"
 
 
 def _copy(source_path: str, destination_path: str) -> int:

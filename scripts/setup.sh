@@ -25,5 +25,10 @@ fi
 rm -f "$venv/.nodewise-installed"
 python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet -r "$requirements"
+# Make the project's code importable from the venv: the shared job package
+# (jobs/nodewise) and the controller CLI (nodewise_cli).
+project=$(cd "$(dirname "$0")/.." && pwd)
+site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+printf '%s\n%s\n' "$project/jobs" "$project" > "$site/nodewise-project.pth"
 touch "$venv/.nodewise-installed"
 echo "ready: $venv (Java $major)"

@@ -1,0 +1,51 @@
+"""Static checks of the playbooks, roles and Makefile (no cluster needed)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.dirname(sys.executable)
+PLAYBOOKS = ["site.yml", *sorted(
+    os.path.join("ansible", "playbooks", name)
+    for name in os.listdir(os.path.join(PROJECT, "ansible", "playbooks")))]
+
+
+def run(*args):
+    return subprocess.run(args, cwd=PROJECT, capture_output=True, text=True, check=False)
+
+
+def test_ansible_lint_passes_offline():
+    result = run(os.path.join(BIN, "ansible-lint"), "--offline", "--nocolor")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "0 failure(s), 0 warning(s)" in result.stdout + result.stderr
+
+
+def test_every_playbook_passes_the_syntax_check():
+    for inventory in ("inventory.ini", "inventories/local.ini"):
+        result = run(os.path.join(BIN, "ansible-playbook"), "-i", inventory, "--syntax-check",
+                     *PLAYBOOKS)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.count("playbook: ") == len(PLAYBOOKS)
+
+
+def test_both_inventories_have_the_three_nodes_master_first():
+    for inventory in ("inventory.ini", "inventories/local.ini"):
+        result = run(sys.executable, "-m", "nodewise_cli", "nodes", "--inventory", inventory)
+        assert result.stdout.split() == ["master", "worker1", "worker2"], result.stderr
+
+
+def test_make_help_lists_every_user_target():
+    result = run("make", "help")
+    listed = {line.split()[0] for line in result.stdout.splitlines() if line.strip()}
+    assert {"help", "setup", "data", "up", "down", "status", "train-node", "train-nodes",
+            "train-unified", "evaluate", "report", "demo", "test", "clean"} <= listed
+
+
+def test_train_node_without_node_says_so_and_lists_nodes():
+    result = run("make", "train-node", "INVENTORY=inventories/local.ini")
+    assert result.returncode != 0
+    assert "NODE not set" in result.stdout
+    assert "master worker1 worker2" in result.stdout

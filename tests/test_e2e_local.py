@@ -1,0 +1,174 @@
+"""End to end on the embedded default: a real three-node Spark cluster on this
+machine, set up by the real playbooks through the Makefile.
+
+The test inventory is inventories/local.ini with its own node roots, data,
+reports and secret under a temporary folder and its own ports, so it never
+touches a running `make demo` cluster or the project's data/ and reports/.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NODES = ("master", "worker1", "worker2")
+PORT_BASE = 27000  # master 27077, UIs 28080..; far from Spark's defaults
+ROWS = 900
+
+
+def inventory_text(root) -> str:
+    lines = ["[spark_master]", _host("master", 1), "", "[spark_workers]",
+             _host("worker1", 2), _host("worker2", 3), "",
+             "[nodewise:children]", "spark_master", "spark_workers", "", "[nodewise:vars]",
+             "ansible_connection=local",
+             "ansible_python_interpreter={{ ansible_playbook_python }}",
+             "nodewise_address=127.0.0.1",
+             f"nodewise_root={root}/nodes/{{{{ inventory_hostname }}}}",
+             f"nodewise_venv={PROJECT}/.venv",
+             "nodewise_system=false",
+             "nodewise_worker_cores=1", "nodewise_worker_memory=1536m",
+             "nodewise_executor_memory=1g",
+             f"nodewise_master_port={PORT_BASE + 77}",
+             f"nodewise_master_ui_port={PORT_BASE + 1080}",
+             f"nodewise_history_ui_port={PORT_BASE + 1180}",
+             f"nodewise_split_dir={root}/split",
+             f"nodewise_reports_dir={root}/reports",
+             f"nodewise_secret_file={root}/secret"]
+    return "\n".join(lines) + "\n"
+
+
+def _host(name: str, index: int) -> str:
+    return (f"{name} nodewise_worker_port={PORT_BASE + 77 + index} "
+            f"nodewise_worker_ui_port={PORT_BASE + 1080 + index}")
+
+
+def run(*args, check=True):
+    result = subprocess.run(args, cwd=PROJECT, capture_output=True, text=True, check=False)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n"
+                             f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
+def make(target, inventory, *extra, check=True):
+    return run("make", target, f"INVENTORY={inventory}", *extra, check=check)
+
+
+def spark_processes(root) -> list[str]:
+    result = subprocess.run(["pgrep", "-f", "-a", str(root)], capture_output=True, text=True)
+    return [line for line in result.stdout.splitlines() if "java" in line]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    inventory = root / "local.ini"
+    inventory.write_text(inventory_text(root))
+    cli = [sys.executable, "-m", "nodewise_cli"]
+    run(*cli, "generate", "--rows", str(ROWS), "--seed", "7", "--output", str(root / "jobs.csv"))
+    run(*cli, "split", "--inventory", str(inventory), "--source", str(root / "jobs.csv"),
+        "--out-dir", str(root / "split"))
+    try:
+        make("up", inventory)
+        yield root, inventory
+    finally:
+        make("down", inventory, check=False)
+
+
+@pytest.fixture(scope="module")
+def trained(cluster):
+    root, inventory = cluster
+    make("train-nodes", inventory)
+    make("train-unified", inventory)
+    make("evaluate", inventory)
+    run(sys.executable, "-m", "nodewise_cli", "report", "--runs-dir", str(root / "reports" / "runs"),
+        "--out-dir", str(root / "reports"))
+    with open(root / "reports" / "summary.csv", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_master_sees_three_alive_workers(cluster):
+    with urllib.request.urlopen(f"http://127.0.0.1:{PORT_BASE + 1080}/json/", timeout=10) as r:
+        import json
+        state = json.load(r)
+    alive = [w for w in state["workers"] if w["state"] == "ALIVE"]
+    assert len(alive) == 3
+    assert state["cores"] == 3
+
+
+def test_each_slice_is_on_its_own_node_only(cluster):
+    root, _ = cluster
+    for node in NODES:
+        assert sorted(os.listdir(root / "nodes" / node / "data")) == [f"jobs_{node}.csv"]
+        assert (root / "nodes" / node / "data" / f"jobs_{node}.csv").read_bytes() == \
+            (root / "split" / f"jobs_{node}.csv").read_bytes()
+
+
+def test_spark_config_with_the_secret_is_private(cluster):
+    root, _ = cluster
+    for node in NODES:
+        mode = os.stat(root / "nodes" / node / "conf" / "spark-defaults.conf").st_mode & 0o777
+        assert mode == 0o600
+    assert os.stat(root / "secret").st_mode & 0o777 == 0o600
+
+
+def test_every_model_is_in_the_summary_with_a_good_f1(trained):
+    models = {(row["model"], row["eval_set"]) for row in trained}
+    assert models == {("unified", "global"), *((n, "global") for n in NODES),
+                      *((n, "local") for n in NODES)}
+    for row in trained:
+        assert float(row["f1"]) > 0.9, row
+
+
+def test_unified_model_trained_on_every_nodes_rows(trained):
+    unified = next(r for r in trained if r["model"] == "unified")
+    per_node = [r for r in trained if r["model"] in NODES and r["eval_set"] == "global"]
+    assert int(unified["train_rows"]) == sum(int(r["train_rows"]) for r in per_node)
+    assert int(unified["train_rows"]) + int(unified["test_rows"]) == ROWS
+    assert unified["eval_nodes"] == "master worker1 worker2"
+
+
+def test_global_scores_from_summed_matrices_match_the_unified_jobs_own(cluster, trained):
+    root, _ = cluster
+    import json
+    unified = next(r for r in trained if r["model"] == "unified")
+    with open(root / "reports" / "runs" / f"{unified['run_id']}.json", encoding="utf-8") as f:
+        own = json.load(f)["evaluation"]
+    assert float(unified["f1"]) == pytest.approx(own["f1"])
+    assert int(unified["test_rows"]) == own["rows"]
+
+
+def test_second_site_run_changes_nothing(cluster, trained):
+    _, inventory = cluster
+    result = make("up", inventory)
+    recap = [line for line in result.stdout.splitlines() if "changed=" in line]
+    assert len(recap) == 3
+    assert all("changed=0" in line and "failed=0" in line for line in recap), recap
+
+
+def test_train_node_needs_a_node_of_the_inventory(cluster):
+    _, inventory = cluster
+    missing = make("train-node", inventory, check=False)
+    assert missing.returncode != 0
+    assert "NODE not set" in missing.stdout + missing.stderr
+    assert "master worker1 worker2" in missing.stdout
+    wrong = make("train-node", inventory, "NODE=worker9", check=False)
+    assert wrong.returncode != 0
+    assert "worker9" in wrong.stdout and "master worker1 worker2" in wrong.stdout
+
+
+def test_down_stops_everything_and_training_then_says_make_up(cluster, trained):
+    root, inventory = cluster
+    make("down", inventory)
+    assert spark_processes(root) == []
+    result = make("train-unified", inventory, check=False)
+    assert result.returncode != 0
+    assert "run `make up" in result.stdout

@@ -1,0 +1,103 @@
+"""Reading slices, saving models, scoring and resource figures."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nodewise import features, model_io, resources, schema, scoring
+from nodewise.slices import IS_TEST, NODE, ROW, read_slice, slice_path, spark_schema
+from nodewise.split import test_mask
+
+HEADER = ",".join(schema.COLUMNS)
+
+
+def csv_line(job, automation, education="PhD"):
+    label = schema.risk_category(automation)
+    return f"{job},50000,3,{education},0.1,1.0,{automation},{label}," + ",".join(["0.5"] * 10)
+
+
+def write_slice(directory, node, lines):
+    path = slice_path(str(directory), node)
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("\n".join([HEADER, *lines]) + "\n")
+    return path
+
+
+def test_slice_path_names_the_node(tmp_path):
+    assert slice_path(str(tmp_path), "worker1") == str(tmp_path / "jobs_worker1.csv")
+
+
+def test_read_slice_adds_node_row_numbers_and_the_shared_split(tmp_path):
+    lines = [csv_line("Nurse", 0.2), csv_line("Chef", 0.5), csv_line("Truck Driver", 0.9)] * 20
+    table = read_slice(write_slice(tmp_path, "w1", lines), "w1", seed=3)
+    assert table.num_rows == 60
+    assert table.column(NODE).to_pylist() == ["w1"] * 60
+    assert table.column(ROW).to_pylist() == list(range(60))
+    assert table.column(IS_TEST).to_pylist() == test_mask("w1", np.arange(60), 3).tolist()
+    assert table.column("Education_Level").to_pylist()[0] == "PhD"
+    assert table.column(schema.LABEL).to_pylist()[:3] == ["Low", "Medium", "High"]
+
+
+def test_spark_schema_matches_the_read_slice_table(spark, tmp_path):
+    table = read_slice(write_slice(tmp_path, "w1", [csv_line("Nurse", 0.2)]), "w1", 1)
+    rows = spark.createDataFrame(table, schema=spark_schema())
+    assert rows.columns == [*schema.COLUMNS, NODE, ROW, IS_TEST]
+    assert rows.first()["Average_Salary"] == 50000
+
+
+def training_rows(spark, tmp_path):
+    lines = [csv_line(job, p) for job, p in
+             [("Nurse", 0.2), ("Chef", 0.5), ("Truck Driver", 0.9), ("Doctor", 0.1),
+              ("Lawyer", 0.4), ("Retail Worker", 0.8)]] * 10
+    return spark.createDataFrame(read_slice(write_slice(tmp_path, "n", lines), "n", 1))
+
+
+def test_confusion_matrix_counts_true_against_predicted(spark, tmp_path):
+    rows = training_rows(spark, tmp_path)
+    model = features.build_pipeline().fit(rows)
+    matrix = scoring.confusion_matrix(model, rows)
+    assert matrix == [[20, 0, 0], [0, 20, 0], [0, 0, 20]]
+
+
+def test_evaluation_counts_unseen_categories(spark, tmp_path):
+    rows = training_rows(spark, tmp_path)
+    model = features.build_pipeline().fit(rows)
+    odd = spark.createDataFrame(read_slice(write_slice(
+        tmp_path, "odd", [csv_line("Astronaut", 0.5), csv_line("Nurse", 0.2, "None")]), "odd", 1))
+    block = scoring.evaluation(model, odd, "local")
+    assert block["unseen_categories"] == {schema.JOB_TITLE: 1, schema.EDUCATION_LEVEL: 1}
+    assert block["rows"] == 2
+    assert block["eval_set"] == "local"
+
+
+def test_model_file_round_trip_predicts_the_same(spark, tmp_path):
+    rows = training_rows(spark, tmp_path)
+    model = features.build_pipeline().fit(rows)
+    archive = tmp_path / "models" / "m.tar.gz"
+    model_io.save_model(model, str(archive))
+    loaded = model_io.load_model(spark, str(archive))
+    before = [r.probability.toArray() for r in model.transform(rows).collect()]
+    after = [r.probability.toArray() for r in loaded.transform(rows).collect()]
+    np.testing.assert_allclose(after, before)
+    assert [p.name for p in archive.parent.iterdir()] == ["m.tar.gz"]  # no partial files
+
+
+def test_resource_summary_adds_stages_and_executors():
+    executors = [
+        {"id": "driver", "totalCores": 0, "totalGCTime": 100,
+         "peakMemoryMetrics": {"JVMHeapMemory": 1000, "JVMOffHeapMemory": 10}},
+        {"id": "0", "totalCores": 2, "totalGCTime": 400,
+         "peakMemoryMetrics": {"JVMHeapMemory": 2000, "JVMOffHeapMemory": 20,
+                               "ProcessTreePythonRSSMemory": 300}},
+    ]
+    stages = [{"executorCpuTime": 1_500_000_000, "executorRunTime": 2000, "inputBytes": 7,
+               "shuffleReadBytes": 1, "shuffleWriteBytes": 2, "numCompleteTasks": 3},
+              {"executorCpuTime": 500_000_000, "executorRunTime": 1000, "inputBytes": 3,
+               "shuffleReadBytes": 4, "shuffleWriteBytes": 5, "numCompleteTasks": 4}]
+    summary = resources.summarise(executors, stages)
+    assert summary["executor_cpu_seconds"] == 2.0
+    assert summary["executor_run_seconds"] == 3.0
+    assert summary["gc_seconds"] == 0.5
+    assert summary["peak_memory_bytes"] == 1010 + 2320
+    assert (summary["input_bytes"], summary["shuffle_read_bytes"], summary["shuffle_write_bytes"]) == (10, 5, 7)
+    assert (summary["task_count"], summary["executors"], summary["cores"]) == (7, 1, 2)
