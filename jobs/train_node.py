@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from nodewise import features, resources, runs, scoring
+from nodewise import features, runs, training
 from nodewise.jobcli import Stopwatch, parser, session, setup_logging
 from nodewise.slices import IS_TEST, read_slice, slice_path
 
@@ -47,25 +47,13 @@ def run(spark, args, watch: Stopwatch) -> dict:
         raise ValueError(f"node {args.node}: no training rows in "
                          f"{slice_path(args.data_dir, args.node)}")
     model, fit_seconds = train(train_rows)
-    run_id = runs.new_run_id(args.node, args.seed)
-    record = {
-        "kind": "train", "run_id": run_id, "model": args.node, "seed": args.seed,
-        "classifier": "logistic_regression", "master": spark.sparkContext.master,
-        "train_nodes": [args.node], "rows_per_node": {args.node: n_train},
-        "train_rows": n_train, "fit_seconds": fit_seconds,
-        "evaluation": scoring.evaluation(model, test_rows, "local"),
-        "params": {"reg_param": features.REG_PARAM,
-                   "elastic_net_param": features.ELASTIC_NET_PARAM},
-        "resources": resources.application_resources(spark),
-        "versions": runs.versions(spark),
-    }
-    record["test_rows"] = record["evaluation"]["rows"]
-    runs.save_model_with_info(model, args.out_dir, record)
-    record["finished_at"] = runs.utc_now()
-    record["total_seconds"] = watch.seconds()
-    runs.write_json(runs.record_path(args.out_dir, run_id), record)
+    record = training.finish_run(
+        model, test_rows, "local", args.out_dir, watch,
+        run_id=runs.new_run_id(args.node, args.seed), model=args.node, seed=args.seed,
+        train_nodes=[args.node], rows_per_node={args.node: n_train}, train_rows=n_train,
+        fit_seconds=fit_seconds)
     log.info("run %s: %d training rows, fit %.2f s, local F1 %.4f",
-             run_id, n_train, fit_seconds, record["evaluation"]["f1"])
+             record["run_id"], n_train, fit_seconds, record["evaluation"]["f1"])
     return record
 
 
@@ -76,6 +64,9 @@ def main(argv=None) -> int:
     spark = session(f"nodewise-train-node-{args.node}-s{args.seed}")
     try:
         run(spark, args, watch)
+    except (ValueError, FileNotFoundError) as error:
+        log.error("%s", error)
+        return 2
     finally:
         spark.stop()
     return 0

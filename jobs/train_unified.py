@@ -22,7 +22,7 @@ import urllib.request
 
 from pyspark import BarrierTaskContext
 
-from nodewise import checks, features, resources, runs, scoring
+from nodewise import checks, features, runs, training
 from nodewise.jobcli import Stopwatch, parser, session, setup_logging
 from nodewise.slices import IS_TEST, NODE, read_slice, slice_path, spark_schema
 
@@ -104,26 +104,14 @@ def run(spark, args, watch: Stopwatch) -> dict:
     fit_watch = Stopwatch()
     model = features.build_pipeline().fit(train_rows)
     fit_seconds = fit_watch.seconds()
-    run_id = runs.new_run_id(runs.UNIFIED, args.seed)
-    record = {
-        "kind": "train", "run_id": run_id, "model": runs.UNIFIED, "seed": args.seed,
-        "classifier": "logistic_regression", "master": spark.sparkContext.master,
-        "train_nodes": args.nodes, "rows_per_node": rows_per_node,
-        "train_rows": sum(rows_per_node.values()), "fit_seconds": fit_seconds,
-        "data_checks": data_checks, "task_slots": slots,
-        "evaluation": scoring.evaluation(model, test_rows, "global"),
-        "params": {"reg_param": features.REG_PARAM,
-                   "elastic_net_param": features.ELASTIC_NET_PARAM,
-                   "repartition_by": args.repartition_by},
-        "resources": resources.application_resources(spark),
-        "versions": runs.versions(spark),
-    }
-    record["test_rows"] = record["evaluation"]["rows"]
-    runs.save_model_with_info(model, args.out_dir, record)
-    record["finished_at"] = runs.utc_now()
-    record["total_seconds"] = watch.seconds()
-    runs.write_json(runs.record_path(args.out_dir, run_id), record)
-    log.info("run %s: %d training rows from %s, fit %.2f s, global F1 %.4f", run_id,
+    record = training.finish_run(
+        model, test_rows, "global", args.out_dir, watch,
+        run_id=runs.new_run_id(runs.UNIFIED, args.seed), model=runs.UNIFIED, seed=args.seed,
+        train_nodes=args.nodes, rows_per_node=rows_per_node,
+        train_rows=sum(rows_per_node.values()), fit_seconds=fit_seconds,
+        data_checks=data_checks, task_slots=slots,
+        params={"repartition_by": args.repartition_by})
+    log.info("run %s: %d training rows from %s, fit %.2f s, global F1 %.4f", record["run_id"],
              record["train_rows"], rows_per_node, fit_seconds, record["evaluation"]["f1"])
     return record
 

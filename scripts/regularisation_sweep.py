@@ -14,7 +14,7 @@ import sys
 
 from pyspark.sql import SparkSession
 
-from nodewise import features, metrics, schema, scoring
+from nodewise import features, metrics, scoring
 from nodewise.slices import IS_TEST
 from nodewise_cli import reference
 

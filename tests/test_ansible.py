@@ -49,3 +49,16 @@ def test_train_node_without_node_says_so_and_lists_nodes():
     assert result.returncode != 0
     assert "NODE not set" in result.stdout
     assert "master worker1 worker2" in result.stdout
+
+
+def test_readme_documents_every_cli_command_and_option():
+    from nodewise_cli.cli import main
+
+    with open(os.path.join(PROJECT, "README.md"), encoding="utf-8") as handle:
+        readme = handle.read()
+    for name, command in main.commands.items():
+        assert f"`{name}" in readme, name
+        for param in command.params:
+            for option in param.opts:
+                if option.startswith("--"):
+                    assert f"`{option}`" in readme, f"{name} {option}"

@@ -1,0 +1,34 @@
+"""What both trainers do once a model is fitted: score, save, record."""
+
+from __future__ import annotations
+
+from pyspark.ml import PipelineModel
+from pyspark.sql import DataFrame
+
+from nodewise import features, resources, runs, scoring
+from nodewise.jobcli import Stopwatch
+
+CLASSIFIER = "logistic_regression"
+
+
+def finish_run(model: PipelineModel, test_rows: DataFrame, eval_set: str, out_dir: str,
+               watch: Stopwatch, **fields) -> dict:
+    """Score `model` on `test_rows`, save it, and write its run record.
+
+    `fields` carries what only the trainer knows (run_id, model, seed, rows);
+    `total_seconds` runs from `watch`'s start to the record written.
+    """
+    spark = test_rows.sparkSession
+    params = {"reg_param": features.REG_PARAM,
+              "elastic_net_param": features.ELASTIC_NET_PARAM, **fields.pop("params", {})}
+    record = {"kind": "train", "classifier": CLASSIFIER, "master": spark.sparkContext.master,
+              **fields, "params": params,
+              "evaluation": scoring.evaluation(model, test_rows, eval_set)}
+    record["test_rows"] = record["evaluation"]["rows"]
+    record["resources"] = resources.application_resources(spark)
+    record["versions"] = runs.versions(spark)
+    runs.save_model_with_info(model, out_dir, record)
+    record["finished_at"] = runs.utc_now()
+    record["total_seconds"] = watch.seconds()
+    runs.write_json(runs.record_path(out_dir, record["run_id"]), record)
+    return record
