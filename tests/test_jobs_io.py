@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from nodewise import features, model_io, resources, schema, scoring
@@ -101,3 +103,30 @@ def test_resource_summary_adds_stages_and_executors():
     assert summary["peak_memory_bytes"] == 1010 + 2320
     assert (summary["input_bytes"], summary["shuffle_read_bytes"], summary["shuffle_write_bytes"]) == (10, 5, 7)
     assert (summary["task_count"], summary["executors"], summary["cores"]) == (7, 1, 2)
+
+
+def test_finish_run_writes_the_record_and_the_model(spark, tmp_path):
+    import json
+
+    from nodewise import runs, training
+    from nodewise.jobcli import Stopwatch
+
+    rows = training_rows(spark, tmp_path)
+    model = features.build_pipeline().fit(rows)
+    record = training.finish_run(
+        model, rows, "local", str(tmp_path / "root"), Stopwatch(), run_id="n-s1-x", model="n",
+        seed=1, train_nodes=["n"], rows_per_node={"n": 60}, train_rows=60, fit_seconds=1.5,
+        params={"repartition_by": None})
+    with open(runs.record_path(str(tmp_path / "root"), "n-s1-x"), encoding="utf-8") as handle:
+        written = json.load(handle)
+    assert written == record
+    assert (written["model"], written["seed"], written["test_rows"]) == ("n", 1, 60)
+    assert written["evaluation"]["confusion_matrix"] == [[20, 0, 0], [0, 20, 0], [0, 0, 20]]
+    assert written["params"] == {"reg_param": features.REG_PARAM,
+                                 "elastic_net_param": features.ELASTIC_NET_PARAM,
+                                 "repartition_by": None}
+    assert written["total_seconds"] >= 0 and written["fit_seconds"] == 1.5
+    assert os.path.exists(runs.model_path(str(tmp_path / "root"), "n-s1-x"))
+    with open(runs.model_info_path(str(tmp_path / "root"), "n-s1-x"), encoding="utf-8") as handle:
+        assert json.load(handle) == {"run_id": "n-s1-x", "model": "n", "seed": 1,
+                                     "classifier": "logistic_regression"}

@@ -11,9 +11,9 @@ from nodewise.jobcli import Stopwatch
 CLASSIFIER = "logistic_regression"
 
 
-def finish_run(model: PipelineModel, test_rows: DataFrame, eval_set: str, out_dir: str,
+def finish_run(fitted: PipelineModel, test_rows: DataFrame, eval_set: str, out_dir: str,
                watch: Stopwatch, **fields) -> dict:
-    """Score `model` on `test_rows`, save it, and write its run record.
+    """Score `fitted` on `test_rows`, save it, and write its run record.
 
     `fields` carries what only the trainer knows (run_id, model, seed, rows);
     `total_seconds` runs from `watch`'s start to the record written.
@@ -23,11 +23,11 @@ def finish_run(model: PipelineModel, test_rows: DataFrame, eval_set: str, out_di
               "elastic_net_param": features.ELASTIC_NET_PARAM, **fields.pop("params", {})}
     record = {"kind": "train", "classifier": CLASSIFIER, "master": spark.sparkContext.master,
               **fields, "params": params,
-              "evaluation": scoring.evaluation(model, test_rows, eval_set)}
+              "evaluation": scoring.evaluation(fitted, test_rows, eval_set)}
     record["test_rows"] = record["evaluation"]["rows"]
     record["resources"] = resources.application_resources(spark)
     record["versions"] = runs.versions(spark)
-    runs.save_model_with_info(model, out_dir, record)
+    runs.save_model_with_info(fitted, out_dir, record)
     record["finished_at"] = runs.utc_now()
     record["total_seconds"] = watch.seconds()
     runs.write_json(runs.record_path(out_dir, record["run_id"]), record)

@@ -1,0 +1,92 @@
+"""The job scripts run as they do on a node: spark-submit in local mode."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from nodewise import runs
+from nodewise_cli import generate
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+JOBS = os.path.join(PROJECT, "jobs")
+
+
+def package_zip(path) -> str:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in sorted(os.listdir(os.path.join(JOBS, "nodewise"))):
+            if name.endswith(".py"):
+                archive.write(os.path.join(JOBS, "nodewise", name), f"nodewise/{name}")
+    return str(path)
+
+
+def submit(tmp_path, script, *args):
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable,
+           "PYSPARK_DRIVER_PYTHON": sys.executable}
+    command = [os.path.join(os.path.dirname(sys.executable), "spark-submit"),
+               "--master", "local[2]", "--conf", "spark.ui.showConsoleProgress=false",
+               "--py-files", package_zip(tmp_path / "nodewise.zip"),
+               os.path.join(JOBS, script), *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+
+@pytest.fixture(scope="module")
+def node_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("node")
+    (root / "data").mkdir()
+    generate.write_csv(str(root / "data" / "jobs_w1.csv"), 400, seed=5)
+    return root
+
+
+def records(directory):
+    return [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
+
+
+def test_train_node_then_evaluate_agree_on_the_nodes_test_part(node_root):
+    trained = submit(node_root, "train_node.py", "--node", "w1", "--data-dir",
+                     str(node_root / "data"), "--out-dir", str(node_root), "--seed", "2")
+    assert trained.returncode == 0, trained.stdout[-3000:] + trained.stderr[-3000:]
+    [record] = records(node_root / "runs")
+    assert (record["model"], record["seed"], record["kind"]) == ("w1", 2, "train")
+    assert record["train_rows"] + record["test_rows"] == 400
+    assert record["evaluation"]["f1"] > 0.9
+    assert record["resources"]["executor_cpu_seconds"] > 0
+
+    scored = submit(node_root, "evaluate.py", "--node", "w1", "--data-dir",
+                    str(node_root / "data"), "--out-dir", str(node_root))
+    assert scored.returncode == 0, scored.stdout[-3000:] + scored.stderr[-3000:]
+    [evaluation] = records(node_root / "evals")
+    assert evaluation["run_id"] == record["run_id"]
+    assert evaluation["confusion_matrix"] == record["evaluation"]["confusion_matrix"]
+    assert evaluation["test_rows"] == record["test_rows"]
+
+
+def test_evaluate_skips_models_it_already_scored(node_root):
+    before = records(node_root / "evals")
+    again = submit(node_root, "evaluate.py", "--node", "w1", "--data-dir",
+                   str(node_root / "data"), "--out-dir", str(node_root))
+    assert again.returncode == 0
+    assert "scored 0 model(s) on w1" in again.stdout + again.stderr
+    assert records(node_root / "evals") == before
+
+
+def test_train_node_without_its_slice_fails_naming_the_file(tmp_path):
+    result = submit(tmp_path, "train_node.py", "--node", "w9", "--data-dir", str(tmp_path),
+                    "--out-dir", str(tmp_path), "--seed", "1")
+    assert result.returncode != 0
+    assert "jobs_w9.csv" in result.stdout + result.stderr
+    assert not os.path.exists(runs.record_path(str(tmp_path), "x")) and \
+        not (tmp_path / "runs").exists()
+
+
+def test_bad_arguments_exit_with_usage(tmp_path):
+    result = submit(tmp_path, "train_node.py", "--seed", "1")
+    assert result.returncode != 0
+    # spark-submit merges the Python process's stderr into its stdout
+    output = result.stdout + result.stderr
+    assert "usage:" in output and "required: --out-dir, --node, --data-dir" in output
