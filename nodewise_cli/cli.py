@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 
 import click
 
-from nodewise_cli import __version__, generate, report, split, validate
+from nodewise_cli import __version__, generate, report, split, validate, wheelhouse
 from nodewise_cli.files import atomic_path
 
 DATASET = os.path.join("data", "ai_jobs_2030.csv")
@@ -102,3 +103,18 @@ def report_command(runs_dir: str, out_dir: str) -> None:
     with atomic_path(report_md) as partial, open(partial, "w", encoding="utf-8") as out:
         out.write(report.render_markdown(trains, summary))
     click.echo(f"wrote {summary_csv} ({len(summary)} rows) and {report_md}")
+
+
+@main.command(name="wheelhouse")
+@click.option("--lock", type=click.Path(exists=True, dir_okay=False), default="requirements.lock",
+              show_default=True, help="Pinned requirements; lines marked '# node' are built.")
+@click.option("--out-dir", type=click.Path(file_okay=False), default=os.path.join("build", "wheelhouse"),
+              show_default=True, help="Where the wheels go.")
+def wheelhouse_command(lock: str, out_dir: str) -> None:
+    """Build the nodes' wheelhouse (skipped when it is already complete)."""
+    try:
+        stamp, built = wheelhouse.build(lock, out_dir)
+    except (ValueError, subprocess.CalledProcessError) as error:
+        _fail(f"could not build the wheelhouse: {error}")
+    state = "built" if built else "already complete"
+    click.echo(f"wheelhouse {state}: {out_dir} ({os.path.basename(stamp)})")

@@ -33,7 +33,7 @@ def inventory_text(root) -> str:
              "nodewise_address=127.0.0.1",
              f"nodewise_root={root}/nodes/{{{{ inventory_hostname }}}}",
              f"nodewise_venv={PROJECT}/.venv",
-             "nodewise_system=false",
+             "nodewise_system=false", "nodewise_spark_install=none",
              "nodewise_worker_cores=1", "nodewise_worker_memory=1536m",
              "nodewise_executor_memory=1g",
              f"nodewise_master_port={PORT_BASE + 77}",
