@@ -62,3 +62,21 @@ def test_readme_documents_every_cli_command_and_option():
             for option in param.opts:
                 if option.startswith("--"):
                     assert f"`{option}`" in readme, f"{name} {option}"
+
+
+def test_vagrantfile_validates_and_matches_the_inventory():
+    import re
+    import shutil
+
+    import pytest
+
+    if shutil.which("vagrant") is None:
+        pytest.skip("vagrant not installed (apt-get install vagrant)")
+    result = run("vagrant", "validate")
+    assert result.returncode == 0 and "validated successfully" in result.stdout, result.stderr
+    with open(os.path.join(PROJECT, "Vagrantfile"), encoding="utf-8") as handle:
+        boxes = dict(re.findall(r'"(\w+)"\s*=>\s*"([\d.]+)"', handle.read()))
+    with open(os.path.join(PROJECT, "inventory.ini"), encoding="utf-8") as handle:
+        hosts = dict(re.findall(r"^(\w+)\s+ansible_host=([\d.]+)", handle.read(), re.M))
+    assert boxes == hosts == {"master": "192.168.56.10", "worker1": "192.168.56.11",
+                              "worker2": "192.168.56.12"}

@@ -1,0 +1,197 @@
+"""Multi-host end to end: site.yml over real SSH on three namespace hosts.
+
+Each host has its own network, mount and UTS namespaces and its own sshd
+(tests/nshosts.py); nothing but the wheelhouse brings Spark there (the hosts
+cannot reach a package index). Runs as root; skips with the reason otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+import nshosts
+
+pytestmark = pytest.mark.e2e
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NODES = ["master", "worker1", "worker2"]
+ROWS = 900
+SERVICE_USER = "spark"
+
+
+@pytest.fixture(scope="module")
+def hosts(tmp_path_factory):
+    reason = nshosts.skip_reason()
+    if reason:
+        pytest.skip(reason)
+    base = tmp_path_factory.mktemp("hosts")
+    extra = ["nodewise_system=true", "nodewise_worker_cores=1",
+             "nodewise_worker_memory=1536m", "nodewise_executor_memory=1g",
+             f"nodewise_split_dir={base}/split", f"nodewise_reports_dir={base}/reports",
+             f"nodewise_secret_file={base}/secret"]
+    with nshosts.NsHosts(NODES, base, extra_vars=extra) as made:
+        cli = [sys.executable, "-m", "nodewise_cli"]
+        run(made, *cli, "generate", "--rows", str(ROWS), "--seed", "11",
+            "--output", str(base / "jobs.csv"))
+        run(made, *cli, "split", "--inventory", str(made.inventory),
+            "--source", str(base / "jobs.csv"), "--out-dir", str(base / "split"))
+        try:
+            yield made
+        finally:
+            make(made, "down", check=False)
+
+
+def run(made, *args, check=True, timeout=1800):
+    result = subprocess.run(args, cwd=PROJECT, capture_output=True, text=True,
+                            env=made.env(), timeout=timeout, check=False)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, args))} failed ({result.returncode}):\n"
+                             f"{result.stdout[-5000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def make(made, target, *extra, check=True):
+    return run(made, "make", target, f"INVENTORY={made.inventory}", *extra, check=check)
+
+
+def address(made, node) -> str:
+    return made.hosts[node].address
+
+
+@pytest.fixture(scope="module")
+def cluster(hosts):
+    make(hosts, "up")
+    return hosts
+
+
+def master_state(made) -> dict:
+    url = f"http://{address(made, 'master')}:8080/json/"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+def daemon_pids(made, node) -> list[int]:
+    run_dir = made.hosts[node].root / "run"
+    return [int(p.read_text()) for p in run_dir.glob("*.pid")]
+
+
+def java_pids_in(made, node) -> list[int]:
+    pids = nshosts.netns_pids(made.hosts[node].netns)
+    result = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/comm", encoding="utf-8") as handle:
+                if handle.read().strip() == "java":
+                    result.append(pid)
+        except FileNotFoundError:
+            pass
+    return result
+
+
+def test_three_alive_workers_on_their_own_addresses(cluster):
+    alive = [w for w in master_state(cluster)["workers"] if w["state"] == "ALIVE"]
+    assert sorted(w["host"] for w in alive) == sorted(address(cluster, n) for n in NODES)
+    assert master_state(cluster)["url"] == f"spark://{address(cluster, 'master')}:7077"
+
+
+def test_each_slice_is_on_its_own_host_only(cluster):
+    for node in NODES:
+        data = cluster.hosts[node].root / "data"
+        assert sorted(os.listdir(data)) == [f"jobs_{node}.csv"]
+        listing = cluster.run_on(node, "ls /opt/nodewise/data").stdout.split()
+        assert listing == [f"jobs_{node}.csv"]
+
+
+def test_daemons_run_as_the_service_user(cluster):
+    for node in NODES:
+        pids = daemon_pids(cluster, node)
+        assert len(pids) == (3 if node == "master" else 1)
+        for pid in pids:
+            owner = subprocess.run(["ps", "-o", "user=", "-p", str(pid)],
+                                   capture_output=True, text=True).stdout.strip()
+            assert owner == SERVICE_USER
+
+
+def test_no_secret_or_spark_config_is_world_readable(cluster):
+    for node in NODES:
+        conf = cluster.hosts[node].root / "conf"
+        for name in ("spark-defaults.conf", "spark-env.sh"):
+            status = os.stat(conf / name)
+            assert status.st_mode & 0o777 == 0o600
+            assert status.st_uid == int(subprocess.run(
+                ["id", "-u", SERVICE_USER], capture_output=True, text=True).stdout)
+    assert os.stat(cluster.base / "secret").st_mode & 0o777 == 0o600
+
+
+def test_rest_submission_port_6066_is_closed(cluster):
+    with pytest.raises(OSError):
+        socket.create_connection((address(cluster, "master"), 6066), timeout=5).close()
+
+
+def test_rendered_units_pass_systemd_analyze_verify(cluster):
+    units = sorted(p.name for p in (cluster.hosts["master"].root / "systemd").glob("*.service"))
+    assert units == ["nodewise-spark-history.service", "nodewise-spark-master.service",
+                     "nodewise-spark-worker.service"]
+    for unit in units:
+        result = cluster.run_on("master", f"systemd-analyze verify /opt/nodewise/systemd/{unit}")
+        problems = [line for line in (result.stdout + result.stderr).splitlines()
+                    if unit in line]
+        assert result.returncode == 0 and problems == [], result.stdout + result.stderr
+
+
+def test_train_node_runs_on_worker1_only(cluster):
+    make(cluster, "train-node", "NODE=worker1")
+    records = list((cluster.base / "reports" / "runs").glob("worker1-s1-*.json"))
+    assert len(records) == 1
+    record = json.loads(records[0].read_text())
+    assert record["rows_per_node"] == {"worker1": record["train_rows"]}
+    assert record["train_rows"] + record["test_rows"] == ROWS // 3
+    assert list((cluster.hosts["worker1"].root / "runs").glob("*.json"))
+    assert not list((cluster.hosts["worker2"].root / "runs").glob("*.json"))
+
+
+def test_train_unified_reads_every_hosts_slice(cluster):
+    make(cluster, "train-unified")
+    [path] = list((cluster.base / "reports" / "runs").glob("unified-s1-*.json"))
+    record = json.loads(path.read_text())
+    assert sorted(record["rows_per_node"]) == NODES
+    assert record["train_rows"] + record["test_rows"] == ROWS
+    assert record["evaluation"]["f1"] > 0.9
+
+
+def test_a_driver_without_the_secret_is_refused(cluster):
+    script = cluster.base / "probe.py"
+    script.write_text("from pyspark.sql import SparkSession\n"
+                      "print(SparkSession.builder.getOrCreate().range(10).count())\n")
+    env = {**cluster.env(), "PYSPARK_PYTHON": sys.executable,
+           "PYSPARK_DRIVER_PYTHON": sys.executable, "SPARK_LOCAL_IP": nshosts.GATEWAY}
+    started = time.monotonic()
+    result = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "spark-submit"),
+         "--master", f"spark://{address(cluster, 'master')}:7077",
+         "--conf", f"spark.driver.host={nshosts.GATEWAY}", str(script)],
+        capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert result.returncode != 0
+    assert "10\n" not in result.stdout
+    assert time.monotonic() - started < 300
+
+
+def test_second_site_run_changes_nothing(cluster):
+    result = make(cluster, "up")
+    recap = [line for line in result.stdout.splitlines() if "changed=" in line]
+    assert len(recap) == 3
+    assert all("changed=0" in line and "failed=0" in line for line in recap), recap
+
+
+def test_down_leaves_no_jvm_on_any_host(cluster):
+    make(cluster, "down")
+    for node in NODES:
+        assert java_pids_in(cluster, node) == []
