@@ -12,6 +12,8 @@ import os
 import subprocess
 import sys
 
+from nodewise_cli.files import atomic_directory
+
 NODE_MARKER = "# node"
 REQUIREMENTS = "requirements.txt"
 
@@ -41,11 +43,13 @@ def build(lock_path: str, out_dir: str) -> tuple[str, bool]:
     stamp = os.path.join(out_dir, f".complete-{fingerprint(requirements, python_tag())}")
     if os.path.exists(stamp):
         return stamp, False
-    os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, REQUIREMENTS), "w", encoding="utf-8") as out:
-        out.write("\n".join(requirements) + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", out_dir,
-                    "-r", os.path.join(out_dir, REQUIREMENTS)], check=True)
-    with open(stamp, "w", encoding="utf-8") as out:
-        out.write(f"{python_tag()}\n")
+    # Built whole in a staging directory that then replaces the old one, so
+    # wheels of earlier pins never linger and a failed build changes nothing.
+    with atomic_directory(out_dir) as staging:
+        with open(os.path.join(staging, REQUIREMENTS), "w", encoding="utf-8") as out:
+            out.write("\n".join(requirements) + "\n")
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", staging,
+                        "-r", os.path.join(staging, REQUIREMENTS)], check=True)
+        with open(os.path.join(staging, os.path.basename(stamp)), "w", encoding="utf-8") as out:
+            out.write(f"{python_tag()}\n")
     return stamp, True
