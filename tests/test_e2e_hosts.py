@@ -23,6 +23,7 @@ pytestmark = pytest.mark.e2e
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NODES = ["master", "worker1", "worker2"]
+ADDED = "worker3"  # joins later: adding a host must not restart the others
 ROWS = 900
 SERVICE_USER = "spark"
 
@@ -37,16 +38,25 @@ def hosts(tmp_path_factory):
              "nodewise_worker_memory=1536m", "nodewise_executor_memory=1g",
              f"nodewise_split_dir={base}/split", f"nodewise_reports_dir={base}/reports",
              f"nodewise_secret_file={base}/secret"]
-    with nshosts.NsHosts(NODES, base, extra_vars=extra) as made:
-        cli = [sys.executable, "-m", "nodewise_cli"]
-        run(made, *cli, "generate", "--rows", str(ROWS), "--seed", "11",
-            "--output", str(base / "jobs.csv"))
-        run(made, *cli, "split", "--inventory", str(made.inventory),
-            "--source", str(base / "jobs.csv"), "--out-dir", str(base / "split"))
+    with nshosts.NsHosts(NODES + [ADDED], base, extra_vars=extra) as made:
+        # The cluster starts with three hosts; made.inventory (all four) is for later.
+        made.first_inventory = base / "inventory3.ini"
+        made.first_inventory.write_text(nshosts.inventory_text(
+            [made.hosts[n] for n in NODES], made.key, extra))
+        made.current = made.first_inventory
+        split(made, made.first_inventory)
         try:
             yield made
         finally:
             make(made, "down", check=False)
+
+
+def split(made, inventory):
+    cli = [sys.executable, "-m", "nodewise_cli"]
+    run(made, *cli, "generate", "--rows", str(ROWS), "--seed", "11",
+        "--output", str(made.base / "jobs.csv"))
+    run(made, *cli, "split", "--inventory", str(inventory),
+        "--source", str(made.base / "jobs.csv"), "--out-dir", str(made.base / "split"))
 
 
 def run(made, *args, check=True, timeout=1800):
@@ -59,7 +69,23 @@ def run(made, *args, check=True, timeout=1800):
 
 
 def make(made, target, *extra, check=True):
-    return run(made, "make", target, f"INVENTORY={made.inventory}", *extra, check=check)
+    return run(made, "make", target, f"INVENTORY={made.current}", *extra, check=check)
+
+
+def playbook(made, *args, check=True):
+    return run(made, os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+               "-i", str(made.current), *args, check=check)
+
+
+def recap(result) -> dict:
+    """Host name -> the PLAY RECAP counters (the last recap of the output)."""
+    counters = {}
+    for line in result.stdout.splitlines():
+        if "changed=" in line and ":" in line:
+            host, _, rest = line.partition(":")
+            counters[host.strip()] = {k: int(v) for k, v in
+                                      (field.split("=") for field in rest.split())}
+    return counters
 
 
 def address(made, node) -> str:
@@ -184,14 +210,65 @@ def test_a_driver_without_the_secret_is_refused(cluster):
     assert time.monotonic() - started < 300
 
 
+def changed_tasks(result) -> list[str]:
+    """`TASK [...] host` for every task that reported a change, to explain a failure."""
+    changed, task = [], ""
+    for line in result.stdout.splitlines():
+        if line.startswith(("TASK [", "RUNNING HANDLER [")):
+            task = line.split("]")[0] + "]"
+        elif line.startswith("changed:"):
+            changed.append(f"{task} {line.split()[1]}")
+    return changed
+
+
 def test_second_site_run_changes_nothing(cluster):
     result = make(cluster, "up")
-    recap = [line for line in result.stdout.splitlines() if "changed=" in line]
-    assert len(recap) == 3
-    assert all("changed=0" in line and "failed=0" in line for line in recap), recap
+    counters = recap(result)
+    assert sorted(counters) == NODES
+    assert all(c["changed"] == 0 and c["failed"] == 0 for c in counters.values()), \
+        changed_tasks(result)
+
+
+def test_check_mode_on_the_converged_cluster_passes(cluster):
+    result = playbook(cluster, "site.yml", "--check")
+    counters = recap(result)
+    assert sorted(counters) == NODES
+    assert all(c["changed"] == 0 and c["failed"] == 0 for c in counters.values()), \
+        changed_tasks(result)
+
+
+def test_status_reports_each_node(cluster):
+    output = make(cluster, "status").stdout
+    for node in NODES:
+        assert f"node {node} ({address(cluster, node)})" in output
+    assert "alive workers: 3" in output
+    assert f"master: running, spark://{address(cluster, 'master')}:7077" in output
+
+
+def test_tags_data_pushes_the_data_only(cluster):
+    slice_file = cluster.hosts["worker2"].root / "data" / "jobs_worker2.csv"
+    slice_file.write_text("damaged\n")
+    pids = {n: daemon_pids(cluster, n) for n in NODES}
+    counters = recap(playbook(cluster, "site.yml", "--tags", "data"))
+    assert counters["worker2"]["changed"] == 1
+    assert counters["master"]["changed"] == counters["worker1"]["changed"] == 0
+    assert slice_file.read_bytes() == (cluster.base / "split" / "jobs_worker2.csv").read_bytes()
+    assert {n: daemon_pids(cluster, n) for n in NODES} == pids
+
+
+def test_adding_a_host_adds_its_worker_and_restarts_no_other(cluster):
+    pids = {n: daemon_pids(cluster, n) for n in NODES}
+    cluster.current = cluster.inventory
+    split(cluster, cluster.inventory)
+    make(cluster, "up")
+    alive = [w for w in master_state(cluster)["workers"] if w["state"] == "ALIVE"]
+    assert sorted(w["host"] for w in alive) == sorted(
+        address(cluster, n) for n in NODES + [ADDED])
+    assert {n: daemon_pids(cluster, n) for n in NODES} == pids
+    assert sorted(os.listdir(cluster.hosts[ADDED].root / "data")) == [f"jobs_{ADDED}.csv"]
 
 
 def test_down_leaves_no_jvm_on_any_host(cluster):
     make(cluster, "down")
-    for node in NODES:
+    for node in cluster.hosts:
         assert java_pids_in(cluster, node) == []
