@@ -154,6 +154,29 @@ def test_second_site_run_changes_nothing(cluster, trained):
     assert all("changed=0" in line and "failed=0" in line for line in recap), recap
 
 
+def master_pid(root) -> int:
+    [pid_file] = (root / "nodes" / "master" / "run").glob("*Master*.pid")
+    return int(pid_file.read_text())
+
+
+def test_a_changed_template_restarts_the_daemons_on_the_same_ports(cluster, trained):
+    root, inventory = cluster
+    before = master_pid(root)
+    extra = '{"nodewise_spark_conf_extras": {"spark.ui.retainedJobs": "500"}}'
+    run(os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory),
+        "site.yml", "-e", extra)
+    conf = (root / "nodes" / "master" / "conf" / "spark-defaults.conf").read_text()
+    assert "spark.ui.retainedJobs  500" in conf
+    assert master_pid(root) != before
+    with urllib.request.urlopen(f"http://127.0.0.1:{PORT_BASE + 1080}/json/", timeout=10) as r:
+        import json
+        state = json.load(r)
+    assert state["url"] == f"spark://127.0.0.1:{PORT_BASE + 77}"
+    assert len([w for w in state["workers"] if w["state"] == "ALIVE"]) == 3
+    make("up", inventory)  # back to the plain configuration
+    assert "retainedJobs" not in (root / "nodes" / "master" / "conf" / "spark-defaults.conf").read_text()
+
+
 def test_train_node_needs_a_node_of_the_inventory(cluster):
     _, inventory = cluster
     missing = make("train-node", inventory, check=False)

@@ -105,40 +105,17 @@ def test_columns_out_of_order_are_rejected(tmp_path, good_text):
     _assert_rejected(result, out_dir, "line 1: columns are out of order")
 
 
-def test_non_numeric_value_names_line_and_column(tmp_path, good_text):
-    text = _with_field(good_text, 4, "Average_Salary", "abc")  # the third data line
-    result, out_dir = _import(tmp_path, text.encode("utf-8"))
-    _assert_rejected(result, out_dir, "line 4, column Average_Salary: 'abc' is not an integer")
-
-
-def test_decimal_in_an_integer_column_is_rejected(tmp_path, good_text):
-    text = _with_field(good_text, 2, "Years_Experience", "3.5")
-    result, out_dir = _import(tmp_path, text.encode("utf-8"))
-    _assert_rejected(result, out_dir, "line 2, column Years_Experience: '3.5' is not an integer")
-
-
-def test_unknown_label_names_line_and_column(tmp_path, good_text):
-    text = _with_field(good_text, 3, schema.LABEL, "Extreme")
-    result, out_dir = _import(tmp_path, text.encode("utf-8"))
-    _assert_rejected(result, out_dir, "line 3, column Risk_Category: unknown label 'Extreme'")
-
-
-def test_out_of_range_value_names_line_and_column(tmp_path, good_text):
-    text = _with_field(good_text, 5, "Tech_Growth_Factor", "1.75")
-    result, out_dir = _import(tmp_path, text.encode("utf-8"))
-    _assert_rejected(result, out_dir, "line 5, column Tech_Growth_Factor: 1.75 is outside 0.5..1.5")
-
-
-def test_not_a_number_is_out_of_range(tmp_path, good_text):
-    text = _with_field(good_text, 2, "Skill_3", "nan")
-    result, out_dir = _import(tmp_path, text.encode("utf-8"))
-    _assert_rejected(result, out_dir, "line 2, column Skill_3: nan is outside 0.0..1.0")
-
-
-def test_empty_categorical_value_is_rejected(tmp_path, good_text):
-    text = _with_field(good_text, 6, schema.JOB_TITLE, " ")
-    result, out_dir = _import(tmp_path, text.encode("utf-8"))
-    _assert_rejected(result, out_dir, "line 6, column Job_Title: empty value")
+@pytest.mark.parametrize("line, column, value, message", [
+    (4, "Average_Salary", "abc", "line 4, column Average_Salary: 'abc' is not an integer"),
+    (2, "Years_Experience", "3.5", "line 2, column Years_Experience: '3.5' is not an integer"),
+    (3, schema.LABEL, "Extreme", "line 3, column Risk_Category: unknown label 'Extreme'"),
+    (5, "Tech_Growth_Factor", "1.75", "line 5, column Tech_Growth_Factor: 1.75 is outside 0.5..1.5"),
+    (2, "Skill_3", "nan", "line 2, column Skill_3: nan is outside 0.0..1.0"),
+    (6, schema.JOB_TITLE, " ", "line 6, column Job_Title: empty value"),
+])
+def test_a_bad_value_names_its_line_and_column(tmp_path, good_text, line, column, value, message):
+    result, out_dir = _import(tmp_path, _with_field(good_text, line, column, value).encode("utf-8"))
+    _assert_rejected(result, out_dir, message)
 
 
 def test_empty_file_is_rejected(tmp_path):
