@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from nodewise_cli import __version__, generate, report, split, validate, wheelhouse
+from nodewise_cli import __version__, generate, plots, report, split, validate, wheelhouse
 from nodewise_cli.files import atomic_path
 
 DATASET = os.path.join("data", "ai_jobs_2030.csv")
@@ -99,9 +99,10 @@ def report_command(runs_dir: str, out_dir: str) -> None:
     summary_csv = os.path.join(out_dir, "summary.csv")
     with atomic_path(summary_csv) as partial:
         summary.to_csv(partial, index=False)
+    figures = plots.all_plots(summary, out_dir)
     report_md = os.path.join(out_dir, "report.md")
     with atomic_path(report_md) as partial, open(partial, "w", encoding="utf-8") as out:
-        out.write(report.render_markdown(trains, summary))
+        out.write(report.render_markdown(trains, summary, figures))
     click.echo(f"wrote {summary_csv} ({len(summary)} rows) and {report_md}")
 
 

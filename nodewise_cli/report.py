@@ -19,7 +19,12 @@ SUMMARY_COLUMNS = [
     "run_id", "model", "seed", "eval_set", "train_rows", "test_rows", "f1", "accuracy",
     "fit_seconds", "total_seconds", "executor_cpu_seconds", "peak_memory_bytes",
     "eval_nodes", "classifier", "app_id", "finished_at",
+    # further resource figures of the run (Spark's monitoring REST API)
+    "gc_seconds", "input_bytes", "shuffle_read_bytes", "shuffle_write_bytes", "task_count",
+    "cores", "driver_python_peak_rss_bytes",
 ]
+RESOURCE_COLUMNS = ("gc_seconds", "input_bytes", "shuffle_read_bytes", "shuffle_write_bytes",
+                    "task_count", "cores", "driver_python_peak_rss_bytes")
 UNIFIED = "unified"
 
 
@@ -56,6 +61,7 @@ def _row(record: dict, eval_set: str, matrix, eval_nodes: list[str]) -> dict:
         "peak_memory_bytes": resources.get("peak_memory_bytes"),
         "eval_nodes": " ".join(eval_nodes), "classifier": record.get("classifier"),
         "app_id": resources.get("app_id"), "finished_at": record["finished_at"],
+        **{column: resources.get(column) for column in RESOURCE_COLUMNS},
     }
 
 
@@ -143,7 +149,34 @@ def _data_checks_section(trains: list[dict]) -> list[str]:
     return lines
 
 
-def render_markdown(trains: list[dict], summary: pd.DataFrame) -> str:
+def verdict(summary: pd.DataFrame) -> list[str]:
+    """Plain words on the global test set: who wins, by how much, beyond the spread?"""
+    scores = summary[summary.eval_set == "global"].groupby("model").f1.agg(["mean", "std", "count"])
+    if scores.empty:
+        return []
+    top = scores["mean"].max()
+    best = [model for model in scores.index if top - scores.loc[model, "mean"] < 5e-5]
+    seeds = int(scores["count"].max())
+    if len(best) == 1:
+        lines = [f"On the global test set the best mean F1 is {best[0]}'s, {top:.4f} "
+                 f"over {seeds} seed(s)."]
+    else:
+        lines = [f"On the global test set {', '.join(best)} tie at a mean F1 of {top:.4f} "
+                 f"over {seeds} seed(s)."]
+    per_node = scores.drop(index=UNIFIED, errors="ignore")
+    if UNIFIED in scores.index and not per_node.empty:
+        gap = scores.loc[UNIFIED, "mean"] - per_node["mean"].mean()
+        spread = scores["std"].fillna(0.0).max()
+        direction = "above" if gap >= 0 else "below"
+        lines.append(
+            f"The unified model is {abs(gap):.4f} {direction} the per-node models' mean "
+            f"({per_node['mean'].mean():.4f}); the largest standard deviation over seeds is "
+            f"{spread:.4f}, so the difference "
+            f"{'exceeds' if abs(gap) > spread else 'does not exceed'} the spread over seeds.")
+    return lines
+
+
+def render_markdown(trains: list[dict], summary: pd.DataFrame, figures: list[str] = ()) -> str:
     per_run = summary[["run_id", "model", "seed", "eval_set", "train_rows", "test_rows", "f1",
                        "accuracy", "fit_seconds", "total_seconds", "executor_cpu_seconds"]]
     classifiers = ", ".join(sorted({str(r.get("classifier")) for r in trains})) or "–"
@@ -154,7 +187,8 @@ def render_markdown(trains: list[dict], summary: pd.DataFrame) -> str:
         "(scores from the nodes' confusion matrices summed); a per-node model's own test "
         "part is the test part of its node's slice. Mean ± standard deviation over seeds.", "",
         "## Per-node models against the unified model", "",
-        _markdown(comparison_table(summary)), "",
+        _markdown(comparison_table(summary)), "", *verdict(summary), "",
+        *[f"![{name[:-4].replace('_', ' ')}]({name})" for name in figures], "",
         "## Every run", "", _markdown(per_run), "",
     ]
     checks = _data_checks_section(trains)

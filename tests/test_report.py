@@ -176,7 +176,9 @@ def test_cli_writes_summary_csv_with_the_required_columns(evaluated_runs, tmp_pa
     assert float(rows[1]["f1"]) == pytest.approx(_f1(_sum(*W1_ON.values())))
     assert rows[1]["executor_cpu_seconds"] == "5.0"
     assert rows[1]["peak_memory_bytes"] == "1000000"
-    assert sorted(p.name for p in out_dir.iterdir()) == ["report.md", "summary.csv"]
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "f1_per_model.png", "report.md", "resources_per_model.png", "summary.csv",
+        "time_per_model.png"]
 
 
 def test_report_md_shows_mean_and_std_over_seeds(tmp_path):
@@ -226,3 +228,57 @@ def test_evaluations_alone_are_not_enough(tmp_path):
     result = _run_cli(runs_dir, tmp_path / "reports")
     assert result.exit_code != 0
     assert "no training records" in result.output
+
+
+def _summary(rows):
+    from nodewise_cli import report as report_module
+
+    return report_module.summary_frame([
+        {"run_id": f"{model}-{seed}", "model": model, "seed": seed, "eval_set": "global",
+         "f1": f1, "fit_seconds": 1.0 + seed, "total_seconds": 10.0, "train_rows": 100,
+         "executor_cpu_seconds": 2.0, "peak_memory_bytes": 2**20}
+        for model, seed, f1 in rows])
+
+
+def test_verdict_says_who_wins_and_whether_it_beats_the_spread():
+    from nodewise_cli.report import verdict
+
+    summary = _summary([("unified", 1, 0.99), ("unified", 2, 0.99),
+                        ("w1", 1, 0.95), ("w1", 2, 0.97), ("w2", 1, 0.96), ("w2", 2, 0.96)])
+    assert verdict(summary) == [
+        "On the global test set the best mean F1 is unified's, 0.9900 over 2 seed(s).",
+        "The unified model is 0.0300 above the per-node models' mean (0.9600); the largest "
+        "standard deviation over seeds is 0.0141, so the difference exceeds the spread over seeds."]
+
+
+def test_verdict_reports_a_tie_within_the_spread():
+    from nodewise_cli.report import verdict
+
+    summary = _summary([("unified", 1, 0.99), ("w1", 1, 0.99), ("unified", 2, 0.98),
+                        ("w1", 2, 0.98)])
+    lines = verdict(summary)
+    assert lines[0] == "On the global test set unified, w1 tie at a mean F1 of 0.9850 over 2 seed(s)."
+    assert lines[1].endswith("so the difference does not exceed the spread over seeds.")
+
+
+def test_plots_are_png_files_linked_from_the_report(tmp_path):
+    from nodewise_cli import plots
+
+    summary = _summary([("unified", 1, 0.99), ("unified", 2, 0.98), ("w1", 1, 0.95)])
+    names = plots.all_plots(summary, str(tmp_path))
+    assert names == [plots.F1_PNG, plots.TIME_PNG, plots.RESOURCES_PNG]
+    for name in names:
+        data = (tmp_path / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)  # no partial files
+
+
+def test_plots_work_with_one_nodes_local_run_alone(tmp_path):
+    from nodewise_cli import plots
+    from nodewise_cli import report as report_module
+
+    summary = report_module.summary_frame([
+        {"run_id": "w1-1", "model": "w1", "seed": 1, "eval_set": "local", "f1": 0.97,
+         "fit_seconds": 1.0, "total_seconds": 9.0, "executor_cpu_seconds": 1.0,
+         "peak_memory_bytes": 2**20}])
+    assert len(plots.all_plots(summary, str(tmp_path))) == 3
