@@ -25,7 +25,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 	report demo test test-unit test-e2e lint clean guard-NODE
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 $(READY): requirements.lock scripts/setup.sh
 	scripts/setup.sh $(VENV) requirements.lock
@@ -66,7 +66,7 @@ train-unified: $(READY) ## Train one model on all nodes' data across the cluster
 evaluate: $(READY) ## Score every model on every node's test part (models travel, rows stay)
 	$(PLAYBOOK) $(PLAYBOOKS)/evaluate.yml
 
-report: $(READY) ## Write reports/summary.csv and reports/report.md from the run records
+report: $(READY) ## Write reports/summary.csv, report.md, report.html and figures from the run records
 	$(NODEWISE) report
 
 demo: $(READY) ## The whole comparison on three local nodes (leaves the cluster up)
@@ -79,10 +79,13 @@ test: $(READY) ## Run every test: lint, unit, end to end
 test-unit: $(READY) ## Run the unit tests only
 	$(PYTHON) -m pytest tests -m "not e2e"
 
+test-e2e: $(READY) ## Run the end-to-end tests only (local cluster, namespace hosts as root)
+	$(PYTHON) -m pytest tests -m e2e
+
 lint: $(READY) ## ansible-lint and a syntax check of every playbook
 	$(VENV)/bin/ansible-lint --offline
 	$(PLAYBOOK) --syntax-check site.yml $(PLAYBOOKS)/*.yml
 
 clean: ## Remove generated data, node roots and reports (keeps .venv and the secret)
 	rm -rf data/ai_jobs_2030.csv data/split .nodes reports/runs reports/models \
-		reports/summary.csv reports/report.md
+		reports/summary.csv reports/report.md reports/report.html reports/*.png

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from nodewise_cli import __version__, generate, plots, report, split, validate, wheelhouse
+from nodewise_cli import __version__, generate, html, plots, report, split, validate, wheelhouse
 from nodewise_cli.files import atomic_path
 
 DATASET = os.path.join("data", "ai_jobs_2030.csv")
@@ -90,7 +90,7 @@ def list_nodes(inventory: str) -> None:
 @click.option("--out-dir", type=click.Path(file_okay=False), default=REPORTS_DIR,
               show_default=True, help="Where summary.csv and report.md go.")
 def report_command(runs_dir: str, out_dir: str) -> None:
-    """Write summary.csv and report.md from whatever records exist."""
+    """Write summary.csv, report.md, report.html and figures from whatever records exist."""
     trains, evaluations = report.load_records(runs_dir)
     if not trains:
         _fail(f"no training records in {runs_dir}: run make train-node, train-nodes "
@@ -101,9 +101,13 @@ def report_command(runs_dir: str, out_dir: str) -> None:
         summary.to_csv(partial, index=False)
     figures = plots.all_plots(summary, out_dir)
     report_md = os.path.join(out_dir, "report.md")
+    markdown = report.render_markdown(trains, summary, figures)
     with atomic_path(report_md) as partial, open(partial, "w", encoding="utf-8") as out:
-        out.write(report.render_markdown(trains, summary, figures))
-    click.echo(f"wrote {summary_csv} ({len(summary)} rows) and {report_md}")
+        out.write(markdown)
+    report_html = os.path.join(out_dir, "report.html")
+    with atomic_path(report_html) as partial, open(partial, "w", encoding="utf-8") as out:
+        out.write(html.markdown_to_html(markdown, out_dir))
+    click.echo(f"wrote {summary_csv} ({len(summary)} rows), {report_md} and {report_html}")
 
 
 @main.command(name="wheelhouse")

@@ -177,7 +177,7 @@ def test_cli_writes_summary_csv_with_the_required_columns(evaluated_runs, tmp_pa
     assert rows[1]["executor_cpu_seconds"] == "5.0"
     assert rows[1]["peak_memory_bytes"] == "1000000"
     assert sorted(p.name for p in out_dir.iterdir()) == [
-        "f1_per_model.png", "report.md", "resources_per_model.png", "summary.csv",
+        "f1_per_model.png", "report.html", "report.md", "resources_per_model.png", "summary.csv",
         "time_per_model.png"]
 
 
@@ -282,3 +282,35 @@ def test_plots_work_with_one_nodes_local_run_alone(tmp_path):
          "fit_seconds": 1.0, "total_seconds": 9.0, "executor_cpu_seconds": 1.0,
          "peak_memory_bytes": 2**20}])
     assert len(plots.all_plots(summary, str(tmp_path))) == 3
+
+
+def test_report_html_is_one_self_contained_page(tmp_path):
+    import re
+
+    from nodewise_cli import html, plots
+
+    summary = _summary([("unified", 1, 0.99), ("unified", 2, 0.98), ("w1", 1, 0.95)])
+    figures = plots.all_plots(summary, str(tmp_path))
+    markdown = ("# Title\n\nSome words.\n\n| model | F1 |\n|---|---|\n| unified | 0.99 |\n"
+                "| w1 | 0.95 |\n\n" + "\n".join(f"![{n}]({n})" for n in figures) + "\n")
+    page = html.markdown_to_html(markdown, str(tmp_path))
+    assert "<h1>Title</h1>" in page and "<p>Some words.</p>" in page
+    assert "<tr><td>unified</td><td>0.99</td></tr>" in page
+    assert page.count('src="data:image/png;base64,') == 3
+    assert re.findall(r'(?:src|href)="(?!data:)', page) == []  # nothing to fetch
+
+
+def test_report_files_are_readable_by_others(tmp_path):
+    import os
+    import stat
+
+    from nodewise_cli.files import atomic_path
+
+    target = tmp_path / "out.txt"
+    old = os.umask(0o022)
+    try:
+        with atomic_path(str(target)) as partial:
+            open(partial, "w").write("x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o644
