@@ -13,16 +13,14 @@ NODEWISE_DATA_DIR. The driver then checks that every node delivered.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
 import time
-import urllib.request
 
 from pyspark import BarrierTaskContext
 
-from nodewise import checks, features, runs, training
+from nodewise import checks, features, resources, runs, training
 from nodewise.jobcli import Stopwatch, parser, session, setup_logging
 from nodewise.slices import IS_TEST, NODE, read_slice, slice_path, spark_schema
 
@@ -45,10 +43,8 @@ def parse_args(argv):
 
 
 def _active_executors(spark) -> list[dict]:
-    sc = spark.sparkContext
-    url = f"{sc.uiWebUrl}/api/v1/applications/{sc.applicationId}/executors"
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return [e for e in json.load(response) if e["id"] != "driver" and e["isActive"]]
+    executors = resources.get_json(f"{resources.application_api(spark)}/executors")
+    return [e for e in executors if e["id"] != "driver" and e["isActive"]]
 
 
 def wait_for_executors(spark, expected: int, timeout: float) -> int:

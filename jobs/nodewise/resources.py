@@ -16,7 +16,13 @@ log = logging.getLogger(__name__)
 _MEMORY_KEYS = ("JVMHeapMemory", "JVMOffHeapMemory", "ProcessTreePythonRSSMemory")
 
 
-def _get(url: str):
+def application_api(spark) -> str:
+    """The monitoring REST API of this application, on the driver's own UI."""
+    sc = spark.sparkContext
+    return f"{sc.uiWebUrl}/api/v1/applications/{sc.applicationId}"
+
+
+def get_json(url: str):
     with urllib.request.urlopen(url, timeout=10) as response:
         return json.load(response)
 
@@ -54,9 +60,9 @@ def application_resources(spark) -> dict:
     if not base:
         log.warning("the Spark UI is off: no resource figures for %s", sc.applicationId)
         return block
-    api = f"{base}/api/v1/applications/{sc.applicationId}"
+    api = application_api(spark)
     try:
-        block.update(summarise(_get(f"{api}/allexecutors"), _get(f"{api}/stages")))
+        block.update(summarise(get_json(f"{api}/allexecutors"), get_json(f"{api}/stages")))
     except OSError as error:
         log.warning("could not read resource figures from %s: %s", api, error)
     return block
