@@ -11,6 +11,9 @@ DEMO_SEEDS := $(if $(filter command line environment,$(origin SEEDS)),$(SEEDS),1
 SOURCE ?=
 NODE ?=
 REPARTITION_BY ?=
+# The classifier every trainer fits, and the feature set (see README).
+MODEL ?= logistic_regression
+FEATURES ?= default
 
 VENV := .venv
 READY := $(VENV)/.nodewise-installed
@@ -18,10 +21,12 @@ PYTHON := $(VENV)/bin/python
 NODEWISE := $(PYTHON) -m nodewise_cli
 PLAYBOOK := $(VENV)/bin/ansible-playbook -i $(INVENTORY)
 PLAYBOOKS := ansible/playbooks
+TRAIN_VARS = -e "nodewise_seeds='$(SEEDS)'" -e nodewise_classifier=$(MODEL) \
+	-e nodewise_feature_set=$(FEATURES)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data up down status train-node train-nodes train-unified evaluate \
+.PHONY: help setup data up down status ui train-node train-nodes train-unified evaluate \
 	report demo test test-unit test-e2e lint clean guard-NODE
 
 help: ## List the targets
@@ -49,29 +54,33 @@ down: $(READY) ## Stop every Spark daemon on every node
 status: $(READY) ## Show each node's daemons, alive workers and web UI addresses
 	$(PLAYBOOK) $(PLAYBOOKS)/status.yml
 
+ui: $(READY) ## Print (and open, where a browser is) the master, worker and history server UIs
+	$(PLAYBOOK) $(PLAYBOOKS)/ui.yml
+
 guard-NODE:
 	@test -n "$(NODE)" || { echo "NODE not set: make train-node NODE=<node>; nodes in $(INVENTORY):"; \
 		$(NODEWISE) nodes --inventory $(INVENTORY); exit 2; }
 
 train-node: $(READY) guard-NODE ## Train NODE's model on NODE's data only (local[*] on NODE)
-	$(PLAYBOOK) $(PLAYBOOKS)/train_node.yml -e nodewise_node=$(NODE) -e "nodewise_seeds='$(SEEDS)'"
+	$(PLAYBOOK) $(PLAYBOOKS)/train_node.yml -e nodewise_node=$(NODE) $(TRAIN_VARS)
 
 train-nodes: $(READY) ## Train every node's model at once, each on its own data
-	$(PLAYBOOK) $(PLAYBOOKS)/train_node.yml -e "nodewise_seeds='$(SEEDS)'"
+	$(PLAYBOOK) $(PLAYBOOKS)/train_node.yml $(TRAIN_VARS)
 
 train-unified: $(READY) ## Train one model on all nodes' data across the cluster
-	$(PLAYBOOK) $(PLAYBOOKS)/train_unified.yml -e "nodewise_seeds='$(SEEDS)'" \
+	$(PLAYBOOK) $(PLAYBOOKS)/train_unified.yml $(TRAIN_VARS) \
 		-e "nodewise_repartition_by='$(REPARTITION_BY)'"
 
-evaluate: $(READY) ## Score every model on every node's test part (models travel, rows stay)
+evaluate: $(READY) ## Average per-node models (federated); score every model on every node's test part
 	$(PLAYBOOK) $(PLAYBOOKS)/evaluate.yml
 
 report: $(READY) ## Write reports/summary.csv, report.md, report.html and figures from the run records
-	$(NODEWISE) report
+	$(NODEWISE) report --classifier $(MODEL) --feature-set $(FEATURES)
 
 demo: $(READY) ## The whole comparison on three local nodes (leaves the cluster up)
 	$(MAKE) data up train-nodes train-unified evaluate report INVENTORY=$(LOCAL_INVENTORY) \
-		SOURCE="$(SOURCE)" ROWS=$(ROWS) SEED=$(SEED) SEEDS="$(DEMO_SEEDS)"
+		SOURCE="$(SOURCE)" ROWS=$(ROWS) SEED=$(SEED) SEEDS="$(DEMO_SEEDS)" \
+		MODEL=$(MODEL) FEATURES=$(FEATURES)
 
 test: $(READY) ## Run every test: lint, unit, end to end
 	$(PYTHON) -m pytest tests

@@ -33,10 +33,10 @@ def extract(spark, data_dir: str, node: str, seed: int):
     return rows.filter(~rows[IS_TEST]), rows.filter(rows[IS_TEST])
 
 
-def train(train_rows):
+def train(train_rows, classifier: str, feature_set: str):
     """Fit the shared pipeline; returns the model and the seconds `fit` took."""
     watch = Stopwatch()
-    model = features.build_pipeline().fit(train_rows)
+    model = features.build_pipeline(classifier, feature_set).fit(train_rows)
     return model, watch.seconds()
 
 
@@ -46,12 +46,12 @@ def run(spark, args, watch: Stopwatch) -> dict:
     if n_train == 0:
         raise ValueError(f"node {args.node}: no training rows in "
                          f"{slice_path(args.data_dir, args.node)}")
-    model, fit_seconds = train(train_rows)
+    model, fit_seconds = train(train_rows, args.classifier, args.feature_set)
     record = training.finish_run(
         model, test_rows, "local", args.out_dir, watch,
         run_id=runs.new_run_id(args.node, args.seed), model=args.node, seed=args.seed,
         train_nodes=[args.node], rows_per_node={args.node: n_train}, train_rows=n_train,
-        fit_seconds=fit_seconds)
+        fit_seconds=fit_seconds, classifier=args.classifier, feature_set=args.feature_set)
     log.info("run %s: %d training rows, fit %.2f s, local F1 %.4f",
              record["run_id"], n_train, fit_seconds, record["evaluation"]["f1"])
     return record

@@ -19,14 +19,17 @@ import sys
 import time
 
 from pyspark import BarrierTaskContext
+from pyspark.sql import functions as F
 
 from nodewise import checks, features, resources, runs, training
-from nodewise.jobcli import Stopwatch, parser, session, setup_logging
+from nodewise.jobcli import Stopwatch, parser, phase, session, setup_logging
 from nodewise.slices import IS_TEST, NODE, read_slice, slice_path, spark_schema
 
 log = logging.getLogger("train_unified")
 
 BATCH_ROWS = 65_536
+READ_GROUP = "nodewise-read"  # job group of the jobs that read the slices and check them
+PARTITION = "partition"
 
 
 def parse_args(argv):
@@ -86,29 +89,51 @@ def extract(spark, seed: int, slots: int):
     return tasks.mapInArrow(read_own_slices(seed), spark_schema(), barrier=True).cache()
 
 
+def count_partitions(rows) -> list:
+    """Rows per (partition, node, side): which partition holds which node's rows."""
+    counts = rows.groupBy(F.spark_partition_id().alias(PARTITION), NODE, IS_TEST).count()
+    return counts.collect()
+
+
+def rows_per_node(counts, train_only: bool) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for row in counts:
+        if not (train_only and row[IS_TEST]):
+            totals[row[NODE]] = totals.get(row[NODE], 0) + row["count"]
+    return totals
+
+
 def run(spark, args, watch: Stopwatch) -> dict:
     slots = wait_for_executors(spark, len(args.nodes), args.wait_seconds)
     rows = extract(spark, args.seed, slots)
+    phase(spark, READ_GROUP, "read each node's slice on its node; Spark SQL data checks")
     data_checks = checks.run_checks(rows)
     problems = checks.failures(data_checks, args.nodes)
     if problems:
         raise ValueError("data checks failed: " + "; ".join(problems))
+    counts = count_partitions(rows)
     if args.repartition_by:
         rows = rows.repartition(slots, args.repartition_by).cache()
     train_rows, test_rows = rows.filter(~rows[IS_TEST]), rows.filter(rows[IS_TEST])
-    rows_per_node = {r[NODE]: r["count"] for r in train_rows.groupBy(NODE).count().collect()}
+    phase(spark, "nodewise-fit", f"fit the {args.classifier} pipeline")
     fit_watch = Stopwatch()
-    model = features.build_pipeline().fit(train_rows)
+    model = features.build_pipeline(args.classifier, args.feature_set).fit(train_rows)
     fit_seconds = fit_watch.seconds()
+    work = resources.work_per_node(
+        spark, READ_GROUP, {row[PARTITION]: row[NODE] for row in counts},
+        rows_per_node(counts, train_only=False))
+    phase(spark, "nodewise-score", "score the model on the global test set")
+    train_per_node = rows_per_node(counts, train_only=True)
     record = training.finish_run(
         model, test_rows, "global", args.out_dir, watch,
         run_id=runs.new_run_id(runs.UNIFIED, args.seed), model=runs.UNIFIED, seed=args.seed,
-        train_nodes=args.nodes, rows_per_node=rows_per_node,
-        train_rows=sum(rows_per_node.values()), fit_seconds=fit_seconds,
-        data_checks=data_checks, task_slots=slots,
+        train_nodes=args.nodes, rows_per_node=train_per_node,
+        train_rows=sum(train_per_node.values()), fit_seconds=fit_seconds,
+        classifier=args.classifier, feature_set=args.feature_set,
+        data_checks=data_checks, task_slots=slots, work_per_node=work,
         params={"repartition_by": args.repartition_by})
     log.info("run %s: %d training rows from %s, fit %.2f s, global F1 %.4f", record["run_id"],
-             record["train_rows"], rows_per_node, fit_seconds, record["evaluation"]["f1"])
+             record["train_rows"], train_per_node, fit_seconds, record["evaluation"]["f1"])
     return record
 
 

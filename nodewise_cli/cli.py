@@ -8,7 +8,9 @@ import sys
 
 import click
 
-from nodewise_cli import __version__, generate, html, plots, report, split, validate, wheelhouse
+from nodewise import schema
+from nodewise_cli import (__version__, generate, html, plots, reference, report, split, validate,
+                          wheelhouse)
 from nodewise_cli.files import atomic_path
 
 DATASET = os.path.join("data", "ai_jobs_2030.csv")
@@ -89,19 +91,38 @@ def list_nodes(inventory: str) -> None:
               show_default=True, help="Directory of the run and evaluation records (JSON).")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=REPORTS_DIR,
               show_default=True, help="Where summary.csv and report.md go.")
-def report_command(runs_dir: str, out_dir: str) -> None:
+@click.option("--split-dir", type=click.Path(file_okay=False), default=SPLIT_DIR, show_default=True,
+              help="The slices the runs used, for the scikit-learn reference and learning curve.")
+@click.option("--classifier", type=click.Choice(reference.CLASSIFIERS), default=None,
+              help="Report the runs of this classifier [default: the latest run's].")
+@click.option("--feature-set", type=click.Choice(list(schema.FEATURE_SETS)), default=None,
+              help="Report the runs of this feature set [default: the latest run's].")
+def report_command(runs_dir: str, out_dir: str, split_dir: str, classifier: str | None,
+                   feature_set: str | None) -> None:
     """Write summary.csv, report.md, report.html and figures from whatever records exist."""
     trains, evaluations = report.load_records(runs_dir)
     if not trains:
         _fail(f"no training records in {runs_dir}: run make train-node, train-nodes "
               f"or train-unified first")
-    summary = report.summary_frame(report.summary_rows(trains, evaluations))
+    trains, notes = report.select_configuration(trains, classifier, feature_set)
+    if not trains:
+        _fail(f"no training records in {runs_dir} with classifier {classifier or 'any'} "
+              f"and feature set {feature_set or 'any'}")
+    chosen = report.configuration(trains[0])
+    params = trains[0].get("params") or {}
+    comparison = reference.run(trains, evaluations, split_dir, *chosen, params)
+    if comparison.note:
+        notes.append(f"The scikit-learn reference was skipped: {comparison.note}.")
+    notes += report.unscored_notes(trains, evaluations)
+    summary = report.summary_frame(report.summary_rows(trains + comparison.records, evaluations))
     summary_csv = os.path.join(out_dir, "summary.csv")
     with atomic_path(summary_csv) as partial:
         summary.to_csv(partial, index=False)
-    figures = plots.all_plots(summary, out_dir)
+    curve = report.curve_stats(comparison.curve)
+    per_node = report.node_resources(summary, report.work_per_node(trains))
+    figures = plots.all_plots(summary, out_dir, per_node, curve, report.spark_points(summary))
     report_md = os.path.join(out_dir, "report.md")
-    markdown = report.render_markdown(trains, summary, figures)
+    markdown = report.render_markdown(trains, summary, figures, comparison.curve, notes)
     with atomic_path(report_md) as partial, open(partial, "w", encoding="utf-8") as out:
         out.write(markdown)
     report_html = os.path.join(out_dir, "report.html")

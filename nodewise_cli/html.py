@@ -1,7 +1,7 @@
 """report.html: report.md as one self-contained page (images embedded).
 
 Converts the small Markdown subset the report writes (headings, paragraphs,
-pipe tables, images), so the page opens in a browser with no server and
+pipe tables, "- " lists, `code`, fenced code blocks, images), so the page opens in a browser with no server and
 says exactly what report.md says.
 """
 
@@ -13,6 +13,7 @@ import os
 import re
 
 _IMAGE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\((?P<src>[^)]+)\)$")
+_CODE = re.compile(r"`([^`]+)`")
 _STYLE = ("body{font-family:sans-serif;max-width:70em;margin:2em auto;line-height:1.4}"
           "table{border-collapse:collapse;margin:1em 0}"
           "td,th{border:1px solid #bbb;padding:.25em .6em;text-align:right}"
@@ -20,8 +21,13 @@ _STYLE = ("body{font-family:sans-serif;max-width:70em;margin:2em auto;line-heigh
           "img{max-width:100%}")
 
 
+def _text(text: str) -> str:
+    """Escaped text, with `code` spans as <code>."""
+    return _CODE.sub(r"<code>\1</code>", html.escape(text))
+
+
 def _cells(line: str) -> list[str]:
-    return [html.escape(cell.strip()) for cell in line.strip().strip("|").split("|")]
+    return [_text(cell.strip()) for cell in line.strip().strip("|").split("|")]
 
 
 def _table(lines: list[str]) -> str:
@@ -39,15 +45,19 @@ def _image(match: re.Match, base_dir: str) -> str:
 
 def _block(block: list[str], base_dir: str) -> str:
     first = block[0]
+    if first.startswith("```"):
+        return "<pre>" + html.escape("\n".join(block[1:-1])) + "</pre>"
     if first.startswith("#"):
         level = len(first) - len(first.lstrip("#"))
-        return f"<h{level}>{html.escape(first[level:].strip())}</h{level}>"
+        return f"<h{level}>{_text(first[level:].strip())}</h{level}>"
     if first.startswith("|"):
         return _table(block)
+    if all(line.startswith("- ") for line in block):
+        return "<ul>" + "".join(f"<li>{_text(line[2:])}</li>" for line in block) + "</ul>"
     images = [_IMAGE.match(line) for line in block]
     if all(images):
         return "".join(_image(match, base_dir) for match in images)
-    return "<p>" + "<br>".join(html.escape(line) for line in block) + "</p>"
+    return "<p>" + "<br>".join(_text(line) for line in block) + "</p>"
 
 
 def markdown_to_html(markdown: str, base_dir: str, title: str = "nodewise report") -> str:

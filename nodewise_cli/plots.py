@@ -1,4 +1,5 @@
-"""The report's figures: F1, time and resources per model, as PNG files."""
+"""The report's figures as PNG files: F1, time and resources per model, resources per
+node, and the learning curve."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ import pandas as pd  # noqa: E402
 F1_PNG = "f1_per_model.png"
 TIME_PNG = "time_per_model.png"
 RESOURCES_PNG = "resources_per_model.png"
+NODES_PNG = "resources_per_node.png"
+CURVE_PNG = "learning_curve.png"
 
 
-def _per_model(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Mean and standard deviation of `column` per model, in the frame's model order."""
-    grouped = frame.groupby("model", sort=False)[column]
+def _per_model(frame: pd.DataFrame, column: str, by: str = "model") -> pd.DataFrame:
+    """Mean and standard deviation of `column` per model (or `by`), in the frame's order."""
+    grouped = frame.groupby(by, sort=False)[column]
     return pd.DataFrame({"mean": grouped.mean(), "std": grouped.std(ddof=1).fillna(0.0)})
 
 
@@ -72,7 +75,8 @@ def time_plot(runs: pd.DataFrame, path: str) -> str:
 
 
 def resources_plot(runs: pd.DataFrame, path: str) -> str:
-    """Executor CPU seconds and peak memory per model."""
+    """Executor CPU seconds and peak memory per model (Spark runs only)."""
+    runs = runs.dropna(subset=["executor_cpu_seconds"])
     figure, (cpu_axis, memory_axis) = plt.subplots(1, 2, figsize=(9, 4))
     cpu = _per_model(runs, "executor_cpu_seconds")
     _bars(cpu_axis, cpu, 0.0, 0.6, "executor CPU")
@@ -87,10 +91,56 @@ def resources_plot(runs: pd.DataFrame, path: str) -> str:
     return _save(figure, path)
 
 
-def all_plots(summary: pd.DataFrame, out_dir: str) -> list[str]:
-    """Write every figure into `out_dir`; return their file names."""
+def nodes_plot(per_node: pd.DataFrame, path: str) -> str:
+    """Per node: the unified run's share beside the node's own model (CPU, tasks, memory)."""
+    figure, axes = plt.subplots(1, 3, figsize=(11, 4))
+    nodes = list(dict.fromkeys(per_node.node))
+    sources = list(dict.fromkeys(per_node.source))
+    width = 0.8 / len(sources)
+    for axis, (column, label) in zip(axes, (("cpu_seconds", "executor CPU seconds"),
+                                            ("tasks", "tasks"),
+                                            ("peak_memory_mib", "peak memory, MiB"))):
+        for i, source in enumerate(sources):
+            stats = _per_model(per_node[per_node.source == source], column, "node").reindex(nodes)
+            _bars(axis, stats, (i - (len(sources) - 1) / 2) * width, width, source)
+        axis.set_xticks(range(len(nodes)), nodes)
+        axis.set_ylabel(label)
+    axes[0].legend(fontsize="small")
+    figure.suptitle("Resources per node (mean ± std over runs)")
+    return _save(figure, path)
+
+
+def curve_plot(stats: pd.DataFrame, points: pd.DataFrame, path: str) -> str:
+    """The reference's F1 against training rows (mean ± std), with the Spark runs as points."""
+    figure, axis = plt.subplots(figsize=(7, 4))
+    axis.errorbar(stats.train_rows, stats["mean"], yerr=stats["std"].fillna(0.0), capsize=4,
+                  marker="o", label="scikit-learn reference")
+    for kind, runs in points.groupby("kind", sort=False):
+        axis.scatter(runs.train_rows, runs.f1, marker="x", zorder=3, label=f"Spark: {kind}")
+    axis.set_xscale("log")
+    axis.set_xlabel("training rows (log scale)")
+    axis.set_ylabel("weighted F1, global test set")
+    axis.set_title("Learning curve")
+    axis.legend(loc="lower right", fontsize="small")
+    return _save(figure, path)
+
+
+def all_plots(summary: pd.DataFrame, out_dir: str, per_node: pd.DataFrame | None = None,
+              curve: pd.DataFrame | None = None, points: pd.DataFrame | None = None) -> list[str]:
+    """Write every figure there is data for into `out_dir`; return their file names.
+
+    `per_node` is report.node_resources, `curve` report.curve_stats, `points`
+    report.spark_points.
+    """
     runs = summary.drop_duplicates("run_id")
     paths = [f1_plot(summary, os.path.join(out_dir, F1_PNG)),
-             time_plot(runs, os.path.join(out_dir, TIME_PNG)),
-             resources_plot(runs, os.path.join(out_dir, RESOURCES_PNG))]
+             time_plot(runs, os.path.join(out_dir, TIME_PNG))]
+    if runs.executor_cpu_seconds.notna().any():
+        paths.append(resources_plot(runs, os.path.join(out_dir, RESOURCES_PNG)))
+    if per_node is not None and not per_node.empty:
+        paths.append(nodes_plot(per_node, os.path.join(out_dir, NODES_PNG)))
+    if curve is not None and not curve.empty:
+        empty = pd.DataFrame(columns=["kind", "train_rows", "f1"])
+        paths.append(curve_plot(curve, empty if points is None else points,
+                                os.path.join(out_dir, CURVE_PNG)))
     return [os.path.basename(p) for p in paths]

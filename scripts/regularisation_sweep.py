@@ -35,7 +35,7 @@ def main(split_dir: str, nodes: list[str]) -> None:
         rows = spark.createDataFrame(frame).cache()
         train, test = rows.filter(~rows[IS_TEST]), rows.filter(rows[IS_TEST])
         for reg_param, elastic_net in SETTINGS:
-            model = features.build_pipeline(reg_param, elastic_net).fit(train)
+            model = features.build_pipeline(reg_param=reg_param, elastic_net_param=elastic_net).fit(train)
             results[(reg_param, elastic_net)].append(
                 metrics.weighted_f1(scoring.confusion_matrix(model, test)))
     print(f"sklearn C=1 L2: mean {statistics.mean(sklearn_f1):.4f} min {min(sklearn_f1):.4f}")

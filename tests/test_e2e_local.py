@@ -90,7 +90,7 @@ def trained(cluster):
     make("train-unified", inventory)
     make("evaluate", inventory)
     run(sys.executable, "-m", "nodewise_cli", "report", "--runs-dir", str(root / "reports" / "runs"),
-        "--out-dir", str(root / "reports"))
+        "--out-dir", str(root / "reports"), "--split-dir", str(root / "split"))
     with open(root / "reports" / "summary.csv", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
@@ -102,6 +102,15 @@ def test_master_sees_three_alive_workers(cluster):
     alive = [w for w in state["workers"] if w["state"] == "ALIVE"]
     assert len(alive) == 3
     assert state["cores"] == 3
+
+
+def test_make_ui_lists_every_web_ui_and_each_answers(cluster):
+    _, inventory = cluster
+    output = make("ui", inventory).stdout
+    expected = {"master": PORT_BASE + 1080, "history server": PORT_BASE + 1180,
+                **{f"worker on {node}": PORT_BASE + 1080 + i for i, node in enumerate(NODES, 1)}}
+    for name, port in expected.items():
+        assert f'"msg": "{name}: http://127.0.0.1:{port} (answering)"' in output, output
 
 
 def test_each_slice_is_on_its_own_node_only(cluster):
@@ -122,8 +131,8 @@ def test_spark_config_with_the_secret_is_private(cluster):
 
 def test_every_model_is_in_the_summary_with_a_good_f1(trained):
     models = {(row["model"], row["eval_set"]) for row in trained}
-    assert models == {("unified", "global"), *((n, "global") for n in NODES),
-                      *((n, "local") for n in NODES)}
+    assert models == {("unified", "global"), ("federated", "global"), ("sklearn", "global"),
+                      *((n, "global") for n in NODES), *((n, "local") for n in NODES)}
     for row in trained:
         assert float(row["f1"]) > 0.9, row
 
@@ -144,6 +153,49 @@ def test_global_scores_from_summed_matrices_match_the_unified_jobs_own(cluster, 
         own = json.load(f)["evaluation"]
     assert float(unified["f1"]) == pytest.approx(own["f1"])
     assert int(unified["test_rows"]) == own["rows"]
+
+
+def _record(root, run_id) -> dict:
+    import json
+
+    with open(root / "reports" / "runs" / f"{run_id}.json", encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def test_federated_model_averages_every_nodes_model_and_is_scored_everywhere(cluster, trained):
+    root, _ = cluster
+    [federated] = [r for r in trained if r["model"] == "federated"]
+    per_node = {r["model"]: r for r in trained if r["model"] in NODES and r["eval_set"] == "global"}
+    assert federated["eval_set"] == "global" and federated["eval_nodes"] == "master worker1 worker2"
+    assert int(federated["train_rows"]) == sum(int(r["train_rows"]) for r in per_node.values())
+    assert int(federated["test_rows"]) == int(per_node["master"]["test_rows"])
+    assert float(federated["f1"]) > 0.9
+    record = _record(root, federated["run_id"])
+    assert record["built_from"] == sorted(r["run_id"] for r in per_node.values())
+
+
+def test_unified_run_records_how_its_work_spread_over_the_nodes(cluster, trained):
+    root, _ = cluster
+    unified = next(r for r in trained if r["model"] == "unified")
+    work = _record(root, unified["run_id"])["work_per_node"]
+    assert sorted(work) == list(NODES)
+    assert sum(node["input_rows"] for node in work.values()) == ROWS
+    executors = [e for node in work.values() for e in node["executors"]]
+    assert len(executors) == len(set(executors)) == 3
+    for node in work.values():
+        assert node["tasks"] > 0 and node["cpu_seconds"] > 0 and node["peak_memory_bytes"] > 0
+
+
+def test_model_chooses_the_classifier_and_a_tree_finds_the_label_rule(cluster, trained):
+    root, inventory = cluster
+    make("train-node", inventory, "NODE=worker1", "MODEL=decision_tree", "FEATURES=full")
+    newest = sorted((root / "reports" / "runs").glob("worker1-s1-*.json"))[-1]
+    record = _record(root, newest.stem)
+    assert (record["classifier"], record["feature_set"]) == ("decision_tree", "full")
+    assert record["evaluation"]["f1"] == 1.0
+    assert "If (Automation_Probability_2030 <= 0.305)" in "\n".join(record["model_description"])
+    bad = make("train-node", inventory, "NODE=worker1", "MODEL=svm", check=False)
+    assert bad.returncode != 0 and "invalid choice: 'svm'" in bad.stdout + bad.stderr
 
 
 def test_second_site_run_changes_nothing(cluster, trained):

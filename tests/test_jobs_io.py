@@ -105,6 +105,28 @@ def test_resource_summary_adds_stages_and_executors():
     assert (summary["task_count"], summary["executors"], summary["cores"]) == (7, 1, 2)
 
 
+def _task(index, executor, cpu_ns, run_ms):
+    return {"index": index, "executorId": executor,
+            "taskMetrics": {"executorCpuTime": cpu_ns, "executorRunTime": run_ms}}
+
+
+def test_work_per_node_maps_executors_to_nodes_through_the_partitions_they_read():
+    # Partition 0 and 2 held node a's and c's rows; partition 1 ran on b's
+    # executor but was empty (only the first task per node reads).
+    read_tasks = [_task(0, "7", 0, 0), _task(1, "8", 0, 0), _task(2, "9", 0, 0),
+                  _task(3, "8", 0, 0)]
+    nodes = resources.executor_nodes(read_tasks, {0: "a", 2: "c", 3: "b"})
+    assert nodes == {"7": "a", "8": "b", "9": "c"}
+    tasks = read_tasks + [_task(0, "7", 2_000_000_000, 3000), _task(1, "8", 500_000_000, 1000),
+                          _task(0, "driver", 9, 9)]
+    spread = resources.spread(tasks, nodes, {"7": 100, "8": 200, "9": 300},
+                              {"a": 10, "b": 20, "c": 30})
+    assert spread["a"] == {"executors": ["7"], "tasks": 2, "input_rows": 10,
+                           "cpu_seconds": 2.0, "run_seconds": 3.0, "peak_memory_bytes": 100}
+    assert (spread["b"]["tasks"], spread["b"]["cpu_seconds"]) == (3, 0.5)
+    assert (spread["c"]["tasks"], spread["c"]["peak_memory_bytes"]) == (1, 300)
+
+
 def test_finish_run_writes_the_record_and_the_model(spark, tmp_path):
     import json
 
@@ -116,6 +138,7 @@ def test_finish_run_writes_the_record_and_the_model(spark, tmp_path):
     record = training.finish_run(
         model, rows, "local", str(tmp_path / "root"), Stopwatch(), run_id="n-s1-x", model="n",
         seed=1, train_nodes=["n"], rows_per_node={"n": 60}, train_rows=60, fit_seconds=1.5,
+        classifier=features.LOGISTIC_REGRESSION, feature_set="default",
         params={"repartition_by": None})
     with open(runs.record_path(str(tmp_path / "root"), "n-s1-x"), encoding="utf-8") as handle:
         written = json.load(handle)
@@ -124,9 +147,12 @@ def test_finish_run_writes_the_record_and_the_model(spark, tmp_path):
     assert written["evaluation"]["confusion_matrix"] == [[20, 0, 0], [0, 20, 0], [0, 0, 20]]
     assert written["params"] == {"reg_param": features.REG_PARAM,
                                  "elastic_net_param": features.ELASTIC_NET_PARAM,
-                                 "repartition_by": None}
+                                 "max_iter": features.MAX_ITER, "repartition_by": None}
+    assert written["model_description"] is None  # only trees are described
     assert written["total_seconds"] >= 0 and written["fit_seconds"] == 1.5
     assert os.path.exists(runs.model_path(str(tmp_path / "root"), "n-s1-x"))
     with open(runs.model_info_path(str(tmp_path / "root"), "n-s1-x"), encoding="utf-8") as handle:
         assert json.load(handle) == {"run_id": "n-s1-x", "model": "n", "seed": 1,
-                                     "classifier": "logistic_regression"}
+                                     "classifier": "logistic_regression",
+                                     "feature_set": "default", "train_rows": 60,
+                                     "built_from": None}

@@ -6,6 +6,7 @@ import csv
 import json
 import statistics
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from sklearn.metrics import accuracy_score, f1_score
@@ -52,10 +53,12 @@ def _sum(*matrices):
 
 
 def _train(runs_dir, run_id, model, seed, matrix, *, eval_set, finished_at="2026-01-01T10:00:00.000000Z",
-           train_nodes=None, train_rows=400, fit_seconds=10.0, total_seconds=20.0, cpu_seconds=5.0):
+           train_nodes=None, train_rows=400, fit_seconds=10.0, total_seconds=20.0, cpu_seconds=5.0,
+           **extra):
     record = {
         "kind": "train", "run_id": run_id, "model": model, "seed": seed,
         "classifier": "logistic_regression",
+        "master": "spark://127.0.0.1:7077" if model == "unified" else "local[*]",
         "train_nodes": train_nodes or [model], "rows_per_node": {model: train_rows},
         "train_rows": train_rows, "test_rows": sum(map(sum, matrix)),
         "fit_seconds": fit_seconds, "total_seconds": total_seconds, "finished_at": finished_at,
@@ -64,6 +67,7 @@ def _train(runs_dir, run_id, model, seed, matrix, *, eval_set, finished_at="2026
                        "rows": sum(map(sum, matrix)), "unseen_categories": {}},
         "resources": {"app_id": f"app-{run_id}", "executor_cpu_seconds": cpu_seconds,
                       "peak_memory_bytes": 1_000_000},
+        **extra,
     }
     runs_dir.mkdir(exist_ok=True)
     (runs_dir / f"{run_id}.json").write_text(json.dumps(record), encoding="utf-8")
@@ -159,8 +163,11 @@ def test_a_later_rerun_of_the_same_model_and_seed_replaces_the_earlier(tmp_path)
     assert _row(rows, "w1-s1-aaa", "local")["f1"] == pytest.approx(_f1(W1_ON["w1"]))
 
 
-def _run_cli(runs_dir, out_dir):
-    return CliRunner().invoke(main, ["report", "--runs-dir", str(runs_dir), "--out-dir", str(out_dir)])
+def _run_cli(runs_dir, out_dir, *options, split_dir=None):
+    # never the project's data/split: without slices the reference is skipped
+    split_dir = split_dir or runs_dir.parent / "no-slices"
+    return CliRunner().invoke(main, ["report", "--runs-dir", str(runs_dir), "--out-dir", str(out_dir),
+                                     "--split-dir", str(split_dir), *options])
 
 
 def test_cli_writes_summary_csv_with_the_required_columns(evaluated_runs, tmp_path):
@@ -177,8 +184,8 @@ def test_cli_writes_summary_csv_with_the_required_columns(evaluated_runs, tmp_pa
     assert rows[1]["executor_cpu_seconds"] == "5.0"
     assert rows[1]["peak_memory_bytes"] == "1000000"
     assert sorted(p.name for p in out_dir.iterdir()) == [
-        "f1_per_model.png", "report.html", "report.md", "resources_per_model.png", "summary.csv",
-        "time_per_model.png"]
+        "f1_per_model.png", "report.html", "report.md", "resources_per_model.png",
+        "resources_per_node.png", "summary.csv", "time_per_model.png"]
 
 
 def test_report_md_shows_mean_and_std_over_seeds(tmp_path):
@@ -194,10 +201,9 @@ def test_report_md_shows_mean_and_std_over_seeds(tmp_path):
     assert result.exit_code == 0, result.output
     f1s = [_f1(UNIFIED_OWN), _f1(second)]
     cell = f"{statistics.mean(f1s):.4f} ± {statistics.stdev(f1s):.4f}"
-    expected = f"| unified | 2 | 1000 | {cell} | – | 11.00 ± 1.41 | 22.00 ± 2.83 | 6.00 ± 1.41 |"
-    text = (tmp_path / "reports" / "report.md").read_text(encoding="utf-8")
-    assert expected in text.splitlines()
-    assert "| model | seeds | training rows | F1 global test set | F1 own test part |" in text
+    lines = (tmp_path / "reports" / "report.md").read_text(encoding="utf-8").splitlines()
+    assert f"| unified | 2 | 1000 | {cell} | – |" in lines
+    assert "| unified | Spark cluster | 1000 | 11.00 ± 1.41 | 22.00 ± 2.83 | 6.00 ± 1.41 |" in lines
 
 
 def test_a_single_nodes_record_is_enough(tmp_path):
@@ -210,8 +216,9 @@ def test_a_single_nodes_record_is_enough(tmp_path):
         rows = list(csv.DictReader(handle))
     assert [(r["model"], r["eval_set"]) for r in rows] == [("w2", "local")]
     f1 = f"{_f1(W1_OWN):.4f}"
-    text = (out_dir / "report.md").read_text(encoding="utf-8")
-    assert f"| w2 | 1 | 300 | – | {f1} | 10.00 | 20.00 | 5.00 |" in text.splitlines()
+    lines = (out_dir / "report.md").read_text(encoding="utf-8").splitlines()
+    assert f"| w2 | 1 | 300 | – | {f1} |" in lines
+    assert "| w2 | Spark local mode, one node | 300 | 10.00 | 20.00 | 5.00 |" in lines
 
 
 def test_empty_runs_dir_asks_to_train_first(tmp_path):
@@ -314,3 +321,266 @@ def test_report_files_are_readable_by_others(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o644
+
+
+# --- federated and vote models, the seed's two tables, the verdict -------------------------
+
+FEDERATED_ON = {"master": [[16, 1, 0], [1, 31, 1], [0, 0, 16]],
+                "w1": [[17, 0, 0], [1, 32, 1], [0, 1, 16]],
+                "w2": [[16, 1, 0], [0, 31, 1], [0, 0, 16]]}
+UNIFIED_S2 = [[48, 3, 0], [4, 90, 6], [0, 2, 47]]
+SKLEARN_S1 = [[49, 2, 0], [2, 96, 2], [0, 1, 48]]
+
+
+def _combined(runs_dir, run_id, model, seed, built_from, train_rows=810, fit_seconds=0.5):
+    """A federated or vote record: no evaluation of its own, scored only by evaluations."""
+    record = {"kind": "train", "run_id": run_id, "model": model, "seed": seed,
+              "classifier": "logistic_regression", "evaluation": None, "built_from": built_from,
+              "train_nodes": ["master", "w1", "w2"], "rows_per_node": {}, "train_rows": train_rows,
+              "fit_seconds": fit_seconds, "total_seconds": 3.0, "resources": {},
+              "finished_at": "2026-01-01T11:00:00.000000Z"}
+    runs_dir.mkdir(exist_ok=True)
+    (runs_dir / f"{run_id}.json").write_text(json.dumps(record), encoding="utf-8")
+
+
+def _sklearn_record(seed, matrix, fit_seconds=0.02, train_rows=810):
+    """What reference.run returns for one seed."""
+    return {"kind": "train", "run_id": f"sklearn-s{seed}", "model": "sklearn", "seed": seed,
+            "classifier": "logistic_regression", "feature_set": "default",
+            "engine": "scikit-learn, one machine", "train_nodes": ["master", "w1", "w2"],
+            "train_rows": train_rows, "fit_seconds": fit_seconds, "total_seconds": 0.05,
+            "finished_at": "", "resources": {},
+            "evaluation": {"eval_set": "global", "confusion_matrix": matrix}}
+
+
+@pytest.fixture
+def every_kind(evaluated_runs):
+    """unified (seeds 1, 2), federated (seed 1, evaluated), vote (not evaluated), w1 (seed 1)."""
+    _train(evaluated_runs, "unified-s2-a", "unified", 2, UNIFIED_S2, eval_set="global",
+           train_nodes=["master", "w1", "w2"], train_rows=820, fit_seconds=12.0,
+           total_seconds=24.0, cpu_seconds=7.0)
+    _combined(evaluated_runs, "federated-s1-a", "federated", 1, ["w1-s1-a"])
+    _combined(evaluated_runs, "vote-s1-a", "vote", 1, ["w1-s1-a"])
+    for node, matrix in FEDERATED_ON.items():
+        _evaluation(evaluated_runs, "federated-s1-a", "federated", 1, node, matrix)
+    return evaluated_runs
+
+
+def _every_kind_summary(runs_dir):
+    trains, evaluations = report.load_records(str(runs_dir))
+    return report.summary_frame(report.summary_rows(trains + [_sklearn_record(1, SKLEARN_S1)],
+                                                    evaluations))
+
+
+def test_federated_gets_one_global_row_summed_over_nodes_and_vote_none_without_evaluations(every_kind):
+    rows = _rows(every_kind)
+    federated = [r for r in rows if r["model"] == "federated"]
+    assert [r["eval_set"] for r in federated] == ["global"]
+    assert federated[0]["f1"] == pytest.approx(_f1(_sum(*FEDERATED_ON.values())))
+    assert federated[0]["train_rows"] == 810 and federated[0]["executor_cpu_seconds"] is None
+    assert not [r for r in rows if r["model"] == "vote"]
+    trains, evaluations = report.load_records(str(every_kind))
+    assert report.unscored_notes(trains, evaluations) == [
+        "No evaluation records yet for vote (seed 1): `make evaluate` scores them."]
+
+
+def test_rows_are_ordered_unified_federated_vote_nodes_reference(every_kind):
+    _evaluation(every_kind, "vote-s1-a", "vote", 1, "w1", W1_ON["w1"])
+    summary = _every_kind_summary(every_kind)
+    assert list(zip(summary.model, summary.seed, summary.eval_set)) == [
+        ("unified", 1, "global"), ("unified", 2, "global"), ("federated", 1, "global"),
+        ("vote", 1, "global"), ("w1", 1, "global"), ("w1", 1, "local"), ("sklearn", 1, "global")]
+    assert summary.engine.tolist()[-1] == "scikit-learn, one machine"
+
+
+def test_the_seeds_two_tables_from_one_summary(every_kind):
+    summary = _every_kind_summary(every_kind)
+    unified = [_f1(_sum(*UNIFIED_ON.values())), _f1(UNIFIED_S2)]
+    f1 = report.f1_table(summary)
+    assert f1.to_dict("records") == [
+        {"model": "unified", "seeds": 2, "training rows (dataset count)": 810,
+         "F1 global test set": f"{statistics.mean(unified):.4f} ± {statistics.stdev(unified):.4f}",
+         "F1 own test part": "–"},
+        {"model": "federated", "seeds": 1, "training rows (dataset count)": 810,
+         "F1 global test set": f"{_f1(_sum(*FEDERATED_ON.values())):.4f}", "F1 own test part": "–"},
+        {"model": "w1", "seeds": 1, "training rows (dataset count)": 270,
+         "F1 global test set": f"{_f1(_sum(*W1_ON.values())):.4f}",
+         "F1 own test part": f"{_f1(W1_ON['w1']):.4f}"},
+        {"model": "sklearn", "seeds": 1, "training rows (dataset count)": 810,
+         "F1 global test set": f"{_f1(SKLEARN_S1):.4f}", "F1 own test part": "–"}]
+    times = report.time_table(summary)
+    assert times.to_dict("records") == [
+        {"model": "unified", "engine": "Spark cluster", "training rows (dataset count)": 810,
+         "fit s": "11.00 ± 1.41", "end-to-end s": "22.00 ± 2.83", "executor CPU s": "6.00 ± 1.41"},
+        {"model": "federated", "engine": "–", "training rows (dataset count)": 810,
+         "fit s": "0.50", "end-to-end s": "3.00", "executor CPU s": "–"},
+        {"model": "w1", "engine": "Spark local mode, one node", "training rows (dataset count)": 270,
+         "fit s": "10.00", "end-to-end s": "20.00", "executor CPU s": "5.00"},
+        {"model": "sklearn", "engine": "scikit-learn, one machine",
+         "training rows (dataset count)": 810, "fit s": "0.02", "end-to-end s": "0.05",
+         "executor CPU s": "–"}]
+    # the two tables count the same rows per model
+    assert f1["training rows (dataset count)"].tolist() == times["training rows (dataset count)"].tolist()
+
+
+def test_verdict_compares_federated_with_unified_and_names_the_reference():
+    summary = _summary([("unified", 1, 0.99), ("unified", 2, 0.98), ("federated", 1, 0.97),
+                        ("federated", 2, 0.96), ("w1", 1, 0.95), ("w1", 2, 0.95),
+                        ("sklearn", 1, 0.995), ("sklearn", 2, 0.995)])
+    lines = report.verdict(summary)
+    assert lines[0] == "On the global test set the best mean F1 is unified's, 0.9850 over 2 seed(s)."
+    assert lines[2] == (
+        "The federated model (per-node coefficients averaged by row count; no row moved) is "
+        "0.0200 below the unified model (0.9850); the largest standard deviation over seeds is "
+        "0.0071, so the difference exceeds the spread over seeds.")
+    # the reference is not a contender, but its F1 and fit time are stated (fit 1 + seed)
+    assert lines[3] == (
+        "scikit-learn on one machine (same splits, features and classifier family) scores "
+        "0.9950 against unified's 0.9850, and fits in 2.50 s against 2.50 s.")
+
+
+def test_verdict_with_one_seed_does_not_claim_a_spread():
+    lines = report.verdict(_summary([("unified", 1, 0.99), ("w1", 1, 0.95)]))
+    assert lines[1] == ("The unified model is 0.0400 above the per-node models' mean (0.9500); "
+                        "with one seed there is no spread over seeds to judge the difference by.")
+
+
+# --- one configuration per report ---------------------------------------------------------
+
+def test_a_report_covers_the_latest_runs_classifier_and_says_what_it_left_out(tmp_path):
+    runs_dir = tmp_path / "runs"
+    _train(runs_dir, "w1-s1-lr", "w1", 1, W1_OWN, eval_set="local")
+    _train(runs_dir, "w1-s1-tree", "w1", 1, W1_ON["w1"], eval_set="local",
+           finished_at="2026-01-02T10:00:00.000000Z", classifier="decision_tree",
+           feature_set="full", model_description=["If Automation_Probability_2030 <= 0.305: Low"])
+    out_dir = tmp_path / "reports"
+    assert _run_cli(runs_dir, out_dir).exit_code == 0
+    text = (out_dir / "report.md").read_text(encoding="utf-8")
+    assert "Classifier: decision tree; features: full (also Automation_Probability_2030" in text
+    assert ("Left out: 1 training run(s) with classifier logistic_regression and feature set "
+            "default; `make report MODEL=logistic_regression FEATURES=default` "
+            "reports them.") in text.splitlines()
+    assert f"| w1 | 1 | 400 | – | {_f1(W1_ON['w1']):.4f} |" in text.splitlines()
+    assert ("## What the trees learned\n\nw1 (seed 1):\n\n```\n"
+            "If Automation_Probability_2030 <= 0.305: Low\n```") in text
+    page = (out_dir / "report.html").read_text(encoding="utf-8")
+    assert "<pre>If Automation_Probability_2030 &lt;= 0.305: Low</pre>" in page
+    assert "<code>make report MODEL=logistic_regression FEATURES=default</code>" in page
+
+    result = _run_cli(runs_dir, out_dir, "--classifier", "logistic_regression")
+    assert result.exit_code == 0, result.output
+    text = (out_dir / "report.md").read_text(encoding="utf-8")
+    assert f"| w1 | 1 | 400 | – | {_f1(W1_OWN):.4f} |" in text.splitlines()
+    assert "What the trees learned" not in text
+
+
+def test_a_classifier_without_runs_fails_clearly(evaluated_runs, tmp_path):
+    result = _run_cli(evaluated_runs, tmp_path / "reports", "--classifier", "random_forest")
+    assert result.exit_code != 0
+    assert "no training records" in result.output and "random_forest" in result.output
+
+
+# --- resources per run and per node --------------------------------------------------------
+
+def test_resources_table_per_run_in_readable_units():
+    summary = report.summary_frame([
+        {"run_id": "unified-1", "model": "unified", "seed": 1, "eval_set": "global",
+         "executor_cpu_seconds": 4.853, "gc_seconds": 1.344, "peak_memory_bytes": 3 * 2**20,
+         "input_bytes": 2**20 + 2**19, "shuffle_read_bytes": 2**18, "shuffle_write_bytes": 0,
+         "task_count": 112, "cores": 3},
+        {"run_id": "sklearn-s1", "model": "sklearn", "seed": 1, "eval_set": "global"}])
+    assert report.resources_table(summary).to_dict("records") == [
+        {"run_id": "unified-1", "model": "unified", "seed": 1, "executor CPU s": "4.85",
+         "GC s": "1.34", "peak memory MiB": "3", "input MiB": "1.50", "shuffle read MiB": "0.25",
+         "shuffle write MiB": "0.00", "tasks": "112", "cores": "3"}]
+
+
+def _work(cpu, tasks, rows, memory=2**30):
+    return {"executors": ["1"], "tasks": tasks, "input_rows": rows, "cpu_seconds": cpu,
+            "run_seconds": 2 * cpu, "peak_memory_bytes": memory}
+
+
+@pytest.fixture
+def unified_work(tmp_path):
+    runs_dir = tmp_path / "runs"
+    _train(runs_dir, "unified-s1-a", "unified", 1, UNIFIED_OWN, eval_set="global",
+           train_nodes=["master", "w1"], work_per_node={"master": _work(1.0, 10, 500),
+                                                        "w1": _work(3.0, 30, 500)})
+    _train(runs_dir, "unified-s2-a", "unified", 2, UNIFIED_OWN, eval_set="global",
+           train_nodes=["master", "w1"], work_per_node={"master": _work(2.0, 20, 500, 3 * 2**30),
+                                                        "w1": _work(3.0, 30, 500)})
+    _train(runs_dir, "w1-s1-a", "w1", 1, W1_OWN, eval_set="local", cpu_seconds=0.8)
+    return runs_dir
+
+
+def test_work_per_node_is_the_mean_over_unified_runs(unified_work):
+    trains, _ = report.load_records(str(unified_work))
+    assert report.work_table(report.work_per_node(trains)).to_dict("records") == [
+        {"node": "master", "runs": 2, "executors": "1.0", "tasks": "15.0", "input rows": "500",
+         "CPU s": "1.50", "share of CPU": "33%", "run s": "3.00", "peak memory MiB": "2048"},
+        {"node": "w1", "runs": 2, "executors": "1.0", "tasks": "30.0", "input rows": "500",
+         "CPU s": "3.00", "share of CPU": "67%", "run s": "6.00", "peak memory MiB": "1024"}]
+
+
+def test_node_resources_put_the_unified_share_beside_the_nodes_own_model(unified_work):
+    trains, evaluations = report.load_records(str(unified_work))
+    summary = report.summary_frame(report.summary_rows(trains, evaluations))
+    per_node = report.node_resources(summary, report.work_per_node(trains))
+    means = per_node.groupby(["source", "node"]).cpu_seconds.mean().to_dict()
+    assert means == {("the node's own model", "w1"): 0.8,
+                     ("unified run, its share on the node", "master"): 1.5,
+                     ("unified run, its share on the node", "w1"): 3.0}
+
+
+def test_report_md_has_the_work_table_and_every_figure_embedded_in_html(unified_work, tmp_path):
+    out_dir = tmp_path / "reports"
+    assert _run_cli(unified_work, out_dir).exit_code == 0
+    text = (out_dir / "report.md").read_text(encoding="utf-8")
+    assert "| master | 2 | 1.0 | 15.0 | 500 | 1.50 | 33% | 3.00 | 2048 |" in text.splitlines()
+    pngs = sorted(p.name for p in out_dir.glob("*.png"))
+    assert pngs == ["f1_per_model.png", "resources_per_model.png", "resources_per_node.png",
+                    "time_per_model.png"]
+    assert all(f"]({name})" in text for name in pngs)
+    page = (out_dir / "report.html").read_text(encoding="utf-8")
+    assert page.count('src="data:image/png;base64,') == len(pngs)
+    assert "The scikit-learn reference was skipped: " in text and "not found" in text
+
+
+# --- the learning curve, from hand-built points --------------------------------------------
+
+def _curve(points):
+    return pd.DataFrame([{"seed": seed, "train_rows": rows, "all_rows": every, "repeat": repeat,
+                          "f1": f1} for seed, rows, every, repeat, f1 in points])
+
+
+def test_curve_stats_group_draws_and_call_every_seeds_full_size_all():
+    curve = _curve([(1, 50, False, 0, 0.6), (1, 50, False, 1, 0.8), (2, 50, False, 0, 0.7),
+                    (1, 100, False, 0, 0.95), (1, 100, False, 1, 0.97), (2, 100, False, 0, 0.96),
+                    (1, 790, True, 0, 0.99), (2, 810, True, 0, 0.98)])
+    stats = report.curve_stats(curve)
+    assert report.curve_table(stats).to_dict("records") == [
+        {"training rows": "50", "fits": 3, "F1 global test set": "0.7000 ± 0.1000"},
+        {"training rows": "100", "fits": 3, "F1 global test set": "0.9600 ± 0.0100"},
+        {"training rows": "all (800)", "fits": 2, "F1 global test set": "0.9850 ± 0.0071"}]
+    assert report.curve_words(stats) == (
+        "Small training sets vary more: the standard deviation over 3 draws is 0.1000 at 50 "
+        "training rows (mean F1 0.7000) and 0.0100 at 100 rows (mean F1 0.9600). With fewer "
+        "rows, which rows a model gets decides more of its score.")
+
+
+def test_curve_words_say_so_when_the_spread_does_not_shrink():
+    stats = report.curve_stats(_curve([(1, 50, False, 0, 0.9), (1, 50, False, 1, 0.9),
+                                       (1, 100, False, 0, 0.8), (1, 100, False, 1, 0.9)]))
+    assert report.curve_words(stats).startswith("Here the spread does not shrink with more rows")
+
+
+def test_verdict_compares_on_the_seeds_both_models_have():
+    summary = _summary([("unified", 1, 0.99), ("unified", 2, 0.95), ("unified", 3, 0.94),
+                        ("federated", 1, 0.98)])
+    lines = report.verdict(summary)
+    assert lines[0] == "On the global test set the best mean F1 is federated's, 0.9800 over 1 seed(s)."
+    # seed 1 only: 0.98 against 0.99, not against unified's mean over three seeds (0.96)
+    assert lines[1] == (
+        "The federated model (per-node coefficients averaged by row count; no row moved) is "
+        "0.0100 below the unified model (0.9900) on seed(s) 1, which both have; with one seed "
+        "there is no spread over seeds to judge the difference by.")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pyspark.ml import Pipeline
-from pyspark.ml.classification import LogisticRegression
+from pyspark.ml.classification import (DecisionTreeClassifier, LogisticRegression,
+                                       RandomForestClassifier)
 from pyspark.ml.feature import OneHotEncoder, StringIndexerModel, VectorAssembler
 
 from nodewise import schema
@@ -23,6 +24,19 @@ REG_PARAM = 0.01
 ELASTIC_NET_PARAM = 0.0
 MAX_ITER = 100
 
+# The classifiers every trainer can use (MODEL= in the Makefile).
+LOGISTIC_REGRESSION = "logistic_regression"
+DECISION_TREE = "decision_tree"
+RANDOM_FOREST = "random_forest"
+CLASSIFIERS = (LOGISTIC_REGRESSION, DECISION_TREE, RANDOM_FOREST)
+TREE_MAX_DEPTH = 5
+FOREST_TREES = 20
+# Every distinct 2-decimal value of a [0, 1] column (101 of them) is a split
+# candidate, so a tree can place a threshold exactly (Spark's default, 32
+# bins, would put it between quantiles).
+TREE_MAX_BINS = 128
+FOREST_SEED = 1
+
 
 def _index_column(column: str) -> str:
     return f"{column}_index"
@@ -32,7 +46,7 @@ def _vector_column(column: str) -> str:
     return f"{column}_vector"
 
 
-def feature_stages() -> list:
+def feature_stages(feature_set: str = schema.DEFAULT_FEATURE_SET) -> list:
     """Indexers with fixed categories, one-hot encoders and the assembler."""
     indexers = [
         StringIndexerModel.from_labels(
@@ -46,7 +60,7 @@ def feature_stages() -> list:
         outputCols=[_vector_column(c) for c in categorical],
         handleInvalid="keep")
     assembler = VectorAssembler(
-        inputCols=list(schema.FEATURE_NUMERIC) + [_vector_column(c) for c in categorical],
+        inputCols=list(schema.feature_numeric(feature_set)) + [_vector_column(c) for c in categorical],
         outputCol=FEATURES)
     return [*indexers, encoder, assembler]
 
@@ -58,15 +72,36 @@ def label_indexer() -> StringIndexerModel:
         handleInvalid="error")
 
 
-def build_classifier(reg_param: float = REG_PARAM,
-                     elastic_net_param: float = ELASTIC_NET_PARAM) -> LogisticRegression:
-    return LogisticRegression(
-        featuresCol=FEATURES, labelCol=LABEL_INDEX, family="multinomial",
-        regParam=reg_param, elasticNetParam=elastic_net_param, maxIter=MAX_ITER)
+def build_classifier(classifier: str = LOGISTIC_REGRESSION, reg_param: float = REG_PARAM,
+                     elastic_net_param: float = ELASTIC_NET_PARAM):
+    """The estimator named `classifier`; an unknown name is an error."""
+    common = {"featuresCol": FEATURES, "labelCol": LABEL_INDEX}
+    if classifier == LOGISTIC_REGRESSION:
+        return LogisticRegression(family="multinomial", regParam=reg_param,
+                                  elasticNetParam=elastic_net_param, maxIter=MAX_ITER, **common)
+    if classifier == DECISION_TREE:
+        return DecisionTreeClassifier(maxDepth=TREE_MAX_DEPTH, maxBins=TREE_MAX_BINS, **common)
+    if classifier == RANDOM_FOREST:
+        return RandomForestClassifier(numTrees=FOREST_TREES, maxDepth=TREE_MAX_DEPTH,
+                                      maxBins=TREE_MAX_BINS, seed=FOREST_SEED, **common)
+    raise ValueError(f"unknown classifier {classifier!r}; choose one of {', '.join(CLASSIFIERS)}")
 
 
-def build_pipeline(reg_param: float = REG_PARAM,
+def classifier_params(classifier: str) -> dict:
+    """The settings of `classifier` as the run records show them."""
+    if classifier == LOGISTIC_REGRESSION:
+        return {"reg_param": REG_PARAM, "elastic_net_param": ELASTIC_NET_PARAM,
+                "max_iter": MAX_ITER}
+    trees = {"max_depth": TREE_MAX_DEPTH, "max_bins": TREE_MAX_BINS}
+    if classifier == RANDOM_FOREST:
+        trees.update(num_trees=FOREST_TREES, seed=FOREST_SEED)
+    return trees
+
+
+def build_pipeline(classifier: str = LOGISTIC_REGRESSION,
+                   feature_set: str = schema.DEFAULT_FEATURE_SET, *,
+                   reg_param: float = REG_PARAM,
                    elastic_net_param: float = ELASTIC_NET_PARAM) -> Pipeline:
-    """The seed's pipeline: StringIndexer, OneHotEncoder, VectorAssembler, LR."""
-    return Pipeline(stages=[*feature_stages(), label_indexer(),
-                            build_classifier(reg_param, elastic_net_param)])
+    """The seed's pipeline: StringIndexer, OneHotEncoder, VectorAssembler, classifier."""
+    return Pipeline(stages=[*feature_stages(feature_set), label_indexer(),
+                            build_classifier(classifier, reg_param, elastic_net_param)])

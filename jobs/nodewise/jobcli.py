@@ -8,6 +8,8 @@ import time
 
 from pyspark.sql import SparkSession
 
+from nodewise import features, schema
+
 
 def setup_logging() -> None:
     logging.basicConfig(level=logging.INFO,
@@ -20,6 +22,11 @@ def parser(description: str) -> argparse.ArgumentParser:
     result.add_argument("--out-dir", required=True,
                         help="node root: records go to runs/, models to models/")
     result.add_argument("--seed", type=int, default=1, help="seed of the train/test split")
+    result.add_argument("--classifier", choices=features.CLASSIFIERS,
+                        default=features.LOGISTIC_REGRESSION, help="the model to train")
+    result.add_argument("--feature-set", choices=list(schema.FEATURE_SETS),
+                        default=schema.DEFAULT_FEATURE_SET,
+                        help="'full' adds Automation_Probability_2030, the label's source")
     return result
 
 
@@ -36,3 +43,8 @@ class Stopwatch:
 
     def seconds(self) -> float:
         return time.perf_counter() - self.start
+
+
+def phase(spark: SparkSession, group: str, description: str) -> None:
+    """Label the jobs that follow in the Spark UI (and find them in the REST API)."""
+    spark.sparkContext.setJobGroup(group, description)

@@ -66,3 +66,62 @@ def application_resources(spark) -> dict:
     except OSError as error:
         log.warning("could not read resource figures from %s: %s", api, error)
     return block
+
+
+def _tasks(api: str, stage_path: str = "stages") -> list[dict]:
+    """Every task (with its executor and metrics) of the stages at `stage_path`."""
+    stages = get_json(f"{api}/{stage_path}?details=true")
+    return [task for stage in stages for task in (stage.get("tasks") or {}).values()]
+
+
+def _first_stage_of_group(api: str, job_group: str) -> int:
+    jobs = [j for j in get_json(f"{api}/jobs") if j.get("jobGroup") == job_group]
+    if not jobs:
+        raise ValueError(f"no job of group {job_group!r} in {api}")
+    return min(min(j["stageIds"]) for j in jobs)
+
+
+def executor_nodes(read_tasks: list[dict], node_of_partition: dict[int, str]) -> dict[str, str]:
+    """Which node each executor is on: it computed a partition holding that node's rows."""
+    return {task["executorId"]: node_of_partition[task["index"]]
+            for task in read_tasks if task["index"] in node_of_partition}
+
+
+def spread(tasks: list[dict], nodes_of_executors: dict[str, str],
+           peaks: dict[str, int], rows_per_node: dict[str, int]) -> dict:
+    """Tasks, CPU and run time, rows read and peak memory, summed per node."""
+    per_node = {node: {"executors": [], "tasks": 0, "input_rows": rows_per_node.get(node, 0),
+                       "cpu_seconds": 0.0, "run_seconds": 0.0, "peak_memory_bytes": 0}
+                for node in sorted(set(nodes_of_executors.values()))}
+    for executor, node in sorted(nodes_of_executors.items()):
+        per_node[node]["executors"].append(executor)
+        per_node[node]["peak_memory_bytes"] += peaks.get(executor, 0)
+    for task in tasks:
+        node = nodes_of_executors.get(task["executorId"])
+        if node is None:
+            continue
+        metrics = task.get("taskMetrics") or {}
+        per_node[node]["tasks"] += 1
+        per_node[node]["cpu_seconds"] += metrics.get("executorCpuTime", 0) / 1e9
+        per_node[node]["run_seconds"] += metrics.get("executorRunTime", 0) / 1e3
+    return per_node
+
+
+def work_per_node(spark, read_group: str, node_of_partition: dict[int, str],
+                  rows_per_node: dict[str, int]) -> dict:
+    """How the application's work so far spread over the nodes (the UI's Executors tab).
+
+    `read_group` is the job group whose first stage read the slices, and
+    `node_of_partition` says which node's rows each partition of that stage holds.
+    """
+    api = application_api(spark)
+    try:
+        read_stage = _first_stage_of_group(api, read_group)
+        read_tasks = _tasks(api, f"stages/{read_stage}")
+        executors = get_json(f"{api}/allexecutors")
+        peaks = {e["id"]: _peak_memory(e) for e in executors}
+        return spread(_tasks(api), executor_nodes(read_tasks, node_of_partition), peaks,
+                      rows_per_node)
+    except (OSError, ValueError) as error:
+        log.warning("could not read the work per node from %s: %s", api, error)
+        return {}

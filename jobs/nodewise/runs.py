@@ -11,6 +11,10 @@ import tempfile
 
 RECORD_VERSION = 1
 UNIFIED = "unified"
+FEDERATED = "federated"
+# What a model's info file (beside its archive) repeats from the run record:
+# enough to score the model, and to average per-node models into one.
+INFO_KEYS = ("run_id", "model", "seed", "classifier", "feature_set", "train_rows", "built_from")
 
 
 def utc_now() -> str:
@@ -61,7 +65,7 @@ def save_model_with_info(model, out_dir: str, record: dict) -> None:
     from nodewise import model_io
 
     model_io.save_model(model, model_path(out_dir, record["run_id"]))
-    info = {key: record[key] for key in ("run_id", "model", "seed", "classifier")}
+    info = {key: record.get(key) for key in INFO_KEYS}
     write_json(model_info_path(out_dir, record["run_id"]), info)
 
 

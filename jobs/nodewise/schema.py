@@ -98,3 +98,17 @@ def risk_category(automation_probability: float) -> str:
 # other columns, as the seed's reference figures (F1 about 0.99) assume.
 FEATURE_CATEGORICAL = {JOB_TITLE: JOB_TITLES, EDUCATION_LEVEL: EDUCATION_LEVELS}
 FEATURE_NUMERIC = tuple(c for c in NUMERIC_COLUMNS if c != AUTOMATION_PROBABILITY)
+
+# The numeric features of each feature set. "full" adds the label's source
+# column, for readers who want to see a model rediscover the label rule (a
+# depth-2 decision tree does: MODEL=decision_tree FEATURES=full).
+DEFAULT_FEATURE_SET = "default"
+FEATURE_SETS = {DEFAULT_FEATURE_SET: FEATURE_NUMERIC, "full": NUMERIC_COLUMNS}
+
+
+def feature_numeric(feature_set: str = DEFAULT_FEATURE_SET) -> tuple[str, ...]:
+    """The numeric feature columns of `feature_set`; an unknown name is an error."""
+    if feature_set not in FEATURE_SETS:
+        raise ValueError(f"unknown feature set {feature_set!r}; "
+                         f"choose one of {', '.join(FEATURE_SETS)}")
+    return FEATURE_SETS[feature_set]

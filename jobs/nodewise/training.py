@@ -5,24 +5,22 @@ from __future__ import annotations
 from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
 
-from nodewise import features, resources, runs, scoring
+from nodewise import describe, features, resources, runs, scoring
 from nodewise.jobcli import Stopwatch
-
-CLASSIFIER = "logistic_regression"
 
 
 def finish_run(fitted: PipelineModel, test_rows: DataFrame, eval_set: str, out_dir: str,
                watch: Stopwatch, **fields) -> dict:
     """Score `fitted` on `test_rows`, save it, and write its run record.
 
-    `fields` carries what only the trainer knows (run_id, model, seed, rows);
-    `total_seconds` runs from `watch`'s start to the record written.
+    `fields` carries what only the trainer knows (run_id, model, seed, rows,
+    classifier, feature_set); `total_seconds` runs from `watch`'s start to the
+    record written.
     """
     spark = test_rows.sparkSession
-    params = {"reg_param": features.REG_PARAM,
-              "elastic_net_param": features.ELASTIC_NET_PARAM, **fields.pop("params", {})}
-    record = {"kind": "train", "classifier": CLASSIFIER, "master": spark.sparkContext.master,
-              **fields, "params": params,
+    params = {**features.classifier_params(fields["classifier"]), **fields.pop("params", {})}
+    record = {"kind": "train", "master": spark.sparkContext.master, **fields, "params": params,
+              "model_description": describe.describe(fitted, test_rows),
               "evaluation": scoring.evaluation(fitted, test_rows, eval_set)}
     record["test_rows"] = record["evaluation"]["rows"]
     record["resources"] = resources.application_resources(spark)

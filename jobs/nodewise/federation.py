@@ -1,0 +1,65 @@
+"""A federated model: the per-node logistic regressions averaged, no row moved.
+
+Every per-node model shares the fixed feature schema, so position k of each
+coefficient row means the same feature in every model, and the label indices
+are the same: a weighted average of the coefficient matrices and intercepts
+(weights: training rows, as in federated averaging) is a logistic regression
+over the same features. Spark returns coefficients on the original feature
+scale, and L2 keeps multinomial coefficients centred, so the averages are
+comparable across nodes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pyspark.ml import PipelineModel
+from pyspark.ml.classification import LogisticRegressionModel
+from pyspark.ml.common import _py2java
+from pyspark.ml.linalg import DenseMatrix, DenseVector
+
+
+def weighted_average(arrays: list[np.ndarray], weights: list[int]) -> np.ndarray:
+    total = float(sum(weights))
+    if total <= 0:
+        raise ValueError("federated averaging needs models trained on at least one row")
+    return sum(array * (weight / total) for array, weight in zip(arrays, weights))
+
+
+def _logistic_regression(pipeline: PipelineModel) -> LogisticRegressionModel:
+    classifier = pipeline.stages[-1]
+    if not isinstance(classifier, LogisticRegressionModel):
+        raise ValueError(f"federated averaging needs logistic regressions, "
+                         f"not {type(classifier).__name__}")
+    return classifier
+
+
+def average_logistic_regression(spark, members: list[LogisticRegressionModel],
+                                weights: list[int]) -> LogisticRegressionModel:
+    """One multinomial LogisticRegressionModel with the members' weighted mean parameters."""
+    shapes = {(m.numClasses, m.numFeatures) for m in members}
+    if len(shapes) != 1:
+        raise ValueError(f"the models disagree on (classes, features): {sorted(shapes)}")
+    coefficients = weighted_average([m.coefficientMatrix.toArray() for m in members], weights)
+    intercepts = weighted_average([m.interceptVector.toArray() for m in members], weights)
+    rows, columns = coefficients.shape
+    # DenseMatrix takes its values column by column.
+    matrix = DenseMatrix(rows, columns, coefficients.flatten(order="F").tolist())
+    sc = spark.sparkContext
+    java_class = sc._jvm.org.apache.spark.ml.classification.LogisticRegressionModel
+    java_model = java_class(f"federated_{members[0].uid}", _py2java(sc, matrix),
+                            _py2java(sc, DenseVector(intercepts)), members[0].numClasses, True)
+    template = members[0]
+    java_model.setFeaturesCol(template.getFeaturesCol())
+    java_model.setPredictionCol(template.getPredictionCol())
+    java_model.setProbabilityCol(template.getProbabilityCol())
+    java_model.setRawPredictionCol(template.getRawPredictionCol())
+    return LogisticRegressionModel(java_model)
+
+
+def federate(spark, pipelines: list[PipelineModel], weights: list[int]) -> PipelineModel:
+    """The members' shared feature stages followed by their averaged classifier."""
+    if len(pipelines) < 2:
+        raise ValueError("federated averaging needs at least two per-node models")
+    averaged = average_logistic_regression(
+        spark, [_logistic_regression(p) for p in pipelines], weights)
+    return PipelineModel([*pipelines[0].stages[:-1], averaged])

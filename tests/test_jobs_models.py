@@ -1,0 +1,123 @@
+"""The classifiers, the tree descriptions, the federated model and its planning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pyspark.ml.classification import (DecisionTreeClassifier, LogisticRegressionModel,
+                                       RandomForestClassifier)
+
+import federate
+from nodewise import describe, features, federation, model_io, runs, schema, scoring
+from nodewise.slices import IS_TEST, read_slice
+from nodewise_cli import generate
+
+
+@pytest.fixture(scope="module")
+def slices(spark, tmp_path_factory):
+    """Two generated slices of 600 rows each, as (train, test) DataFrames."""
+    parts = {}
+    for node, seed in (("a", 11), ("b", 12)):
+        path = tmp_path_factory.mktemp("slices") / f"jobs_{node}.csv"
+        generate.write_csv(str(path), 600, seed)
+        rows = spark.createDataFrame(read_slice(str(path), node, 1)).cache()
+        parts[node] = (rows.filter(~rows[IS_TEST]), rows.filter(rows[IS_TEST]))
+    return parts
+
+
+def test_classifier_names_build_their_estimators(spark):
+    assert isinstance(features.build_classifier(features.DECISION_TREE), DecisionTreeClassifier)
+    forest = features.build_classifier(features.RANDOM_FOREST)
+    assert isinstance(forest, RandomForestClassifier)
+    assert forest.getNumTrees() == features.FOREST_TREES
+    with pytest.raises(ValueError, match="unknown classifier 'svm'"):
+        features.build_classifier("svm")
+
+
+def test_full_feature_set_adds_only_the_labels_source():
+    assert set(schema.feature_numeric("full")) - set(schema.feature_numeric()) == \
+        {schema.AUTOMATION_PROBABILITY}
+    with pytest.raises(ValueError, match="unknown feature set 'all'"):
+        schema.feature_numeric("all")
+
+
+def test_a_tree_on_the_full_feature_set_rediscovers_the_label_rule(slices):
+    train, test = slices["a"]
+    model = features.build_pipeline(features.DECISION_TREE, "full").fit(train)
+    lines = describe.describe(model, test)
+    assert lines[0] == "depth 2, 5 nodes"
+    assert [line.strip() for line in lines[1:]] == [
+        "If (Automation_Probability_2030 <= 0.305)", "Predict: Low",
+        "Else (Automation_Probability_2030 > 0.305)",
+        "If (Automation_Probability_2030 <= 0.705)", "Predict: Medium",
+        "Else (Automation_Probability_2030 > 0.705)", "Predict: High"]
+    assert scoring.evaluation(model, test, "local")["f1"] == 1.0
+
+
+def test_a_forest_names_its_most_important_features(slices):
+    train, test = slices["a"]
+    model = features.build_pipeline(features.RANDOM_FOREST).fit(train)
+    lines = describe.describe(model, test)
+    assert lines[0].startswith(f"{features.FOREST_TREES} trees")
+    assert len(lines) == 1 + describe.TOP_FEATURES
+    assert all(line.startswith("Job_Title = ") for line in lines[1:3])
+    assert describe.describe(features.build_pipeline().fit(train), test) is None
+
+
+def test_federated_model_is_the_row_weighted_mean_and_scores(spark, slices, tmp_path):
+    pipelines = [features.build_pipeline().fit(slices[n][0]) for n in ("a", "b")]
+    weights = [300, 100]  # unequal on purpose: the weights must matter
+    model = federation.federate(spark, pipelines, weights)
+    members = [p.stages[-1] for p in pipelines]
+    expected = (members[0].coefficientMatrix.toArray() * 0.75
+                + members[1].coefficientMatrix.toArray() * 0.25)
+    averaged = model.stages[-1]
+    assert isinstance(averaged, LogisticRegressionModel)
+    np.testing.assert_allclose(averaged.coefficientMatrix.toArray(), expected, atol=1e-12)
+    np.testing.assert_allclose(
+        averaged.interceptVector.toArray(),
+        members[0].interceptVector.toArray() * 0.75 + members[1].interceptVector.toArray() * 0.25,
+        atol=1e-12)
+    archive = str(tmp_path / "federated.tar.gz")
+    model_io.save_model(model, archive)
+    loaded = model_io.load_model(spark, archive)
+    np.testing.assert_allclose(loaded.stages[-1].coefficientMatrix.toArray(), expected, atol=1e-12)
+    assert scoring.evaluation(loaded, slices["b"][1], "local")["f1"] > 0.9
+
+
+def test_federation_refuses_trees_and_a_single_model(spark, slices):
+    tree = features.build_pipeline(features.DECISION_TREE).fit(slices["a"][0])
+    logistic = features.build_pipeline().fit(slices["b"][0])
+    with pytest.raises(ValueError, match="needs logistic regressions"):
+        federation.federate(spark, [logistic, tree], [1, 1])
+    with pytest.raises(ValueError, match="at least two"):
+        federation.federate(spark, [logistic], [1])
+
+
+def _info(model, seed, stamp, classifier=features.LOGISTIC_REGRESSION, **extra):
+    return {"run_id": f"{model}-s{seed}-{stamp}-000000", "model": model, "seed": seed,
+            "classifier": classifier, "feature_set": "default", "train_rows": 100, **extra}
+
+
+def test_plan_takes_each_nodes_latest_model_and_skips_what_cannot_be_averaged():
+    infos = [_info("a", 1, "20260101T100000"), _info("a", 1, "20260101T110000"),
+             _info("b", 1, "20260101T100000"),
+             _info("a", 2, "20260101T100000"),  # b has no seed-2 model
+             _info("a", 3, "20260101T100000"),
+             _info("b", 3, "20260101T100000", classifier=features.DECISION_TREE)]
+    planned, skipped = federate.plan(infos, ["a", "b"])
+    assert list(planned) == [1]
+    assert [m["run_id"] for m in planned[1]] == ["a-s1-20260101T110000-000000",
+                                                 "b-s1-20260101T100000-000000"]
+    assert skipped[0] == "seed 2: no per-node model from b"
+    assert skipped[1].startswith("seed 3: the latest per-node models are not logistic")
+
+
+def test_plan_skips_a_seed_already_federated_from_the_same_runs():
+    members = [_info("a", 1, "20260101T100000"), _info("b", 1, "20260101T100000")]
+    built = _info(runs.FEDERATED, 1, "20260101T120000",
+                  built_from=sorted(m["run_id"] for m in members))
+    assert federate.plan([*members, built], ["a", "b"]) == ({}, [])
+    newer = _info("b", 1, "20260101T130000")
+    planned, _ = federate.plan([*members, built, newer], ["a", "b"])
+    assert [m["run_id"] for m in planned[1]][1] == newer["run_id"]
