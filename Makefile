@@ -12,6 +12,8 @@ SOURCE ?=
 NODE ?=
 REPARTITION_BY ?=
 # The classifier every trainer fits, and the feature set (see README).
+BENCH_ROWS ?= 3000 30000 300000 3000000
+BENCH_RUNS ?= 5
 MODEL ?= logistic_regression
 FEATURES ?= default
 
@@ -26,7 +28,7 @@ TRAIN_VARS = -e "nodewise_seeds='$(SEEDS)'" -e nodewise_classifier=$(MODEL) \
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data up down status ui train-node train-nodes train-unified evaluate \
+.PHONY: help setup data up down status ui bench train-node train-nodes train-unified evaluate \
 	report demo test test-unit test-e2e lint clean guard-NODE
 
 help: ## List the targets
@@ -76,6 +78,9 @@ evaluate: $(READY) ## Average per-node models (federated); score every model on 
 
 report: $(READY) ## Write reports/summary.csv, report.md, report.html and figures from the run records
 	$(NODEWISE) report --classifier $(MODEL) --feature-set $(FEATURES)
+
+bench: $(READY) ## Time unified, per-node and scikit-learn fits (BENCH_ROWS, BENCH_RUNS): reports/bench.*
+	$(NODEWISE) bench $(foreach rows,$(BENCH_ROWS),--rows $(rows)) --runs $(BENCH_RUNS)
 
 demo: $(READY) ## The whole comparison on three local nodes (leaves the cluster up)
 	$(MAKE) data up train-nodes train-unified evaluate report INVENTORY=$(LOCAL_INVENTORY) \

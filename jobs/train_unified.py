@@ -23,11 +23,10 @@ from pyspark.sql import functions as F
 
 from nodewise import checks, features, resources, runs, training
 from nodewise.jobcli import Stopwatch, parser, phase, session, setup_logging
-from nodewise.slices import IS_TEST, NODE, read_slice, slice_path, spark_schema
+from nodewise.slices import IS_TEST, NODE, iter_slice, slice_path, spark_schema
 
 log = logging.getLogger("train_unified")
 
-BATCH_ROWS = 65_536
 READ_GROUP = "nodewise-read"  # job group of the jobs that read the slices and check them
 PARTITION = "partition"
 
@@ -38,6 +37,8 @@ def parse_args(argv):
                       help="comma-separated inventory names of the nodes that hold slices")
     args.add_argument("--wait-seconds", type=float, default=120.0,
                       help="how long to wait for an executor on every node")
+    args.add_argument("--master-ui", default=None,
+                      help="the master's web UI (http://host:port), to record the cluster's capacity")
     args.add_argument("--repartition-by", default=None,
                       help="repartition the assembled rows by this column before training")
     parsed = args.parse_args(argv)
@@ -78,7 +79,7 @@ def read_own_slices(seed: int):
             return
         path = slice_path(os.environ.get("NODEWISE_DATA_DIR", ""), node)
         if os.path.exists(path):
-            yield from read_slice(path, node, seed).to_batches(max_chunksize=BATCH_ROWS)
+            yield from iter_slice(path, node, seed)
 
     return read
 
@@ -131,6 +132,7 @@ def run(spark, args, watch: Stopwatch) -> dict:
         train_rows=sum(train_per_node.values()), fit_seconds=fit_seconds,
         classifier=args.classifier, feature_set=args.feature_set,
         data_checks=data_checks, task_slots=slots, work_per_node=work,
+        cluster=resources.cluster_capacity(args.master_ui),
         params={"repartition_by": args.repartition_by})
     log.info("run %s: %d training rows from %s, fit %.2f s, global F1 %.4f", record["run_id"],
              record["train_rows"], train_per_node, fit_seconds, record["evaluation"]["f1"])

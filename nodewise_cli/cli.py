@@ -131,6 +131,30 @@ def report_command(runs_dir: str, out_dir: str, split_dir: str, classifier: str 
     click.echo(f"wrote {summary_csv} ({len(summary)} rows), {report_md} and {report_html}")
 
 
+@main.command(name="bench")
+@click.option("--rows", "sizes", type=click.IntRange(min=30), multiple=True,
+              default=(3000,), show_default=True,
+              help="Dataset size to measure; repeat for a series (3000 30000 ...).")
+@click.option("--runs", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Measured runs per model and size, after one warm-up run.")
+@click.option("--work-dir", type=click.Path(file_okay=False),
+              default=os.path.join("build", "bench"), show_default=True,
+              help="The sandbox cluster's folder: data, node roots, secret.")
+@click.option("--out-dir", type=click.Path(file_okay=False), default=REPORTS_DIR,
+              show_default=True, help="Where bench.csv, bench.md and bench.png go.")
+def bench_command(sizes: tuple[int, ...], runs: int, work_dir: str, out_dir: str) -> None:
+    """Time the unified, per-node and scikit-learn fits on a private local cluster."""
+    from nodewise_cli import bench, bench_report
+
+    try:
+        results = bench.run_bench(list(sizes), runs, os.path.abspath(work_dir),
+                                  log=lambda line: click.echo(line, err=True))
+    except RuntimeError as error:
+        _fail(f"the benchmark stopped; nothing was written to {out_dir}: {error}")
+    for path in bench_report.write(results, out_dir):
+        click.echo(f"wrote {path}")
+
+
 @main.command(name="wheelhouse")
 @click.option("--lock", type=click.Path(exists=True, dir_okay=False), default="requirements.lock",
               show_default=True, help="Pinned requirements; lines marked '# node' are built.")

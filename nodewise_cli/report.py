@@ -464,7 +464,20 @@ def _introduction(trains: list[dict], notes) -> list[str]:
         "(scores from the nodes' confusion matrices summed); a per-node model's own test "
         "part is the test part of its node's slice. Mean ± standard deviation over seeds.", "",
         *[line for note in notes for line in (note, "")],
+        *_capacity(trains),
     ]
+
+
+def _capacity(trains: list[dict]) -> list[str]:
+    """The cluster the latest unified run had (the master's /json), as a sentence."""
+    clusters = [r for r in trains if r.get("cluster")]
+    if not clusters:
+        return []
+    latest = max(clusters, key=lambda r: r["finished_at"])
+    cluster, spark = latest["cluster"], latest.get("versions", {}).get("spark", "?")
+    return [f"Cluster capacity at the latest unified run: {cluster['workers']} alive worker(s), "
+            f"{cluster['cores']} core(s), {cluster['memory_mb']} MB for executors; Spark {spark}.",
+            ""]
 
 
 def render_markdown(trains: list[dict], summary: pd.DataFrame, figures=(),

@@ -191,6 +191,13 @@ def test_train_unified_reads_every_hosts_slice(cluster):
     assert sorted(record["rows_per_node"]) == NODES
     assert record["train_rows"] + record["test_rows"] == ROWS
     assert record["evaluation"]["f1"] > 0.9
+    # each host's executor read that host's slice and did its share of the work
+    work = record["work_per_node"]
+    assert sorted(work) == NODES
+    assert sum(node["input_rows"] for node in work.values()) == ROWS
+    assert len({e for node in work.values() for e in node["executors"]}) == len(NODES)
+    assert all(node["tasks"] > 0 and node["cpu_seconds"] > 0 for node in work.values())
+    assert record["cluster"]["workers"] == len(NODES)
 
 
 def test_a_driver_without_the_secret_is_refused(cluster):

@@ -16,38 +16,14 @@ import urllib.request
 
 import pytest
 
+from nodewise_cli import sandbox
+
 pytestmark = pytest.mark.e2e
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NODES = ("master", "worker1", "worker2")
+NODES = sandbox.NODES
 PORT_BASE = 27000  # master 27077, UIs 28080..; far from Spark's defaults
 ROWS = 900
-
-
-def inventory_text(root) -> str:
-    lines = ["[spark_master]", _host("master", 1), "", "[spark_workers]",
-             _host("worker1", 2), _host("worker2", 3), "",
-             "[nodewise:children]", "spark_master", "spark_workers", "", "[nodewise:vars]",
-             "ansible_connection=local",
-             "ansible_python_interpreter={{ ansible_playbook_python }}",
-             "nodewise_address=127.0.0.1",
-             f"nodewise_root={root}/nodes/{{{{ inventory_hostname }}}}",
-             f"nodewise_venv={PROJECT}/.venv",
-             "nodewise_system=false", "nodewise_spark_install=none",
-             "nodewise_worker_cores=1", "nodewise_worker_memory=1536m",
-             "nodewise_executor_memory=1g",
-             f"nodewise_master_port={PORT_BASE + 77}",
-             f"nodewise_master_ui_port={PORT_BASE + 1080}",
-             f"nodewise_history_ui_port={PORT_BASE + 1180}",
-             f"nodewise_split_dir={root}/split",
-             f"nodewise_reports_dir={root}/reports",
-             f"nodewise_secret_file={root}/secret"]
-    return "\n".join(lines) + "\n"
-
-
-def _host(name: str, index: int) -> str:
-    return (f"{name} nodewise_worker_port={PORT_BASE + 77 + index} "
-            f"nodewise_worker_ui_port={PORT_BASE + 1080 + index}")
 
 
 def run(*args, check=True):
@@ -71,7 +47,7 @@ def spark_processes(root) -> list[str]:
 def cluster(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     inventory = root / "local.ini"
-    inventory.write_text(inventory_text(root))
+    inventory.write_text(sandbox.inventory_text(str(root), PORT_BASE))
     cli = [sys.executable, "-m", "nodewise_cli"]
     run(*cli, "generate", "--rows", str(ROWS), "--seed", "7", "--output", str(root / "jobs.csv"))
     run(*cli, "split", "--inventory", str(inventory), "--source", str(root / "jobs.csv"),
@@ -177,7 +153,9 @@ def test_federated_model_averages_every_nodes_model_and_is_scored_everywhere(clu
 def test_unified_run_records_how_its_work_spread_over_the_nodes(cluster, trained):
     root, _ = cluster
     unified = next(r for r in trained if r["model"] == "unified")
-    work = _record(root, unified["run_id"])["work_per_node"]
+    record = _record(root, unified["run_id"])
+    assert record["cluster"] == {"workers": 3, "cores": 3, "memory_mb": 3 * 1536}
+    work = record["work_per_node"]
     assert sorted(work) == list(NODES)
     assert sum(node["input_rows"] for node in work.values()) == ROWS
     executors = [e for node in work.values() for e in node["executors"]]

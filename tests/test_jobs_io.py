@@ -147,7 +147,8 @@ def test_finish_run_writes_the_record_and_the_model(spark, tmp_path):
     assert written["evaluation"]["confusion_matrix"] == [[20, 0, 0], [0, 20, 0], [0, 0, 20]]
     assert written["params"] == {"reg_param": features.REG_PARAM,
                                  "elastic_net_param": features.ELASTIC_NET_PARAM,
-                                 "max_iter": features.MAX_ITER, "repartition_by": None}
+                                 "max_iter": features.MAX_ITER, "tol": features.TOL,
+                                 "repartition_by": None}
     assert written["model_description"] is None  # only trees are described
     assert written["total_seconds"] >= 0 and written["fit_seconds"] == 1.5
     assert os.path.exists(runs.model_path(str(tmp_path / "root"), "n-s1-x"))

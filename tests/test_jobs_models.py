@@ -121,3 +121,29 @@ def test_plan_skips_a_seed_already_federated_from_the_same_runs():
     newer = _info("b", 1, "20260101T130000")
     planned, _ = federate.plan([*members, built, newer], ["a", "b"])
     assert [m["run_id"] for m in planned[1]][1] == newer["run_id"]
+
+
+def test_small_slices_train_in_one_partition_large_ones_on_every_core():
+    import train_node
+
+    assert train_node.partitions_for(800, 2) == 1
+    assert train_node.partitions_for(250_000, 8) == 3
+    assert train_node.partitions_for(5_000_000, 4) == 4
+
+
+def test_the_sandbox_inventory_mirrors_the_embedded_default():
+    """bench and e2e run a copy of inventories/local.ini: same settings, own paths and ports."""
+    import os
+    import re
+
+    from nodewise_cli import sandbox
+
+    def settings(text):
+        return dict(re.findall(r"^(nodewise_\w+)=(.*)$", text, re.M))
+
+    with open(os.path.join(sandbox.PROJECT, "inventories", "local.ini"), encoding="utf-8") as f:
+        local = settings(f.read())
+    copy = settings(sandbox.inventory_text("/tmp/x", 37000))
+    own = {"nodewise_root", "nodewise_venv"}
+    assert {k: v for k, v in local.items() if k not in own} == \
+        {k: copy[k] for k in local if k not in own}

@@ -584,3 +584,16 @@ def test_verdict_compares_on_the_seeds_both_models_have():
         "The federated model (per-node coefficients averaged by row count; no row moved) is "
         "0.0100 below the unified model (0.9900) on seed(s) 1, which both have; with one seed "
         "there is no spread over seeds to judge the difference by.")
+
+
+def test_report_states_the_latest_unified_runs_cluster_capacity(tmp_path):
+    runs_dir = tmp_path / "runs"
+    _train(runs_dir, "unified-s1-a", "unified", 1, UNIFIED_OWN, eval_set="global",
+           cluster={"workers": 2, "cores": 2, "memory_mb": 2048}, versions={"spark": "4.3.0"})
+    _train(runs_dir, "unified-s1-b", "unified", 1, UNIFIED_OWN, eval_set="global",
+           finished_at="2026-01-02T10:00:00.000000Z",
+           cluster={"workers": 3, "cores": 6, "memory_mb": 4608}, versions={"spark": "4.3.0"})
+    out_dir = tmp_path / "reports"
+    assert _run_cli(runs_dir, out_dir).exit_code == 0
+    assert ("Cluster capacity at the latest unified run: 3 alive worker(s), 6 core(s), "
+            "4608 MB for executors; Spark 4.3.0.") in (out_dir / "report.md").read_text().splitlines()

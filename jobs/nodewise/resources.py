@@ -125,3 +125,17 @@ def work_per_node(spark, read_group: str, node_of_partition: dict[int, str],
     except (OSError, ValueError) as error:
         log.warning("could not read the work per node from %s: %s", api, error)
         return {}
+
+
+def cluster_capacity(master_ui: str | None) -> dict:
+    """Alive workers, cores and memory the master offers (its /json page)."""
+    if not master_ui:
+        return {}
+    try:
+        state = get_json(f"{master_ui.rstrip('/')}/json/")
+    except OSError as error:
+        log.warning("could not read the cluster's capacity from %s: %s", master_ui, error)
+        return {}
+    alive = [w for w in state.get("workers", []) if w.get("state") == "ALIVE"]
+    return {"workers": len(alive), "cores": sum(w.get("cores", 0) for w in alive),
+            "memory_mb": sum(w.get("memory", 0) for w in alive)}

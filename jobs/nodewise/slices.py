@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -31,18 +32,26 @@ def slice_path(data_dir: str, node: str) -> str:
     return os.path.join(data_dir, f"jobs_{node}.csv")
 
 
+def iter_slice(path: str, node: str, seed: int) -> Iterator[pa.RecordBatch]:
+    """The slice at `path` block by block, with node name, row numbers and test flags.
+
+    Streaming keeps a reader's memory to one block (about 1 MB of CSV), not the
+    whole slice: the unified job reads a million-row slice in each executor.
+    """
+    reader = pacsv.open_csv(path, convert_options=pacsv.ConvertOptions(
+        column_types=_ARROW_TYPES, include_columns=list(schema.COLUMNS)))
+    first_row = 0
+    for batch in reader:
+        rows = np.arange(first_row, first_row + batch.num_rows, dtype=np.int64)
+        yield pa.RecordBatch.from_arrays(
+            [*batch.columns, pa.array([node] * batch.num_rows, pa.string()), pa.array(rows),
+             pa.array(test_mask(node, rows, seed))], schema=ARROW_SCHEMA)
+        first_row += batch.num_rows
+
+
 def read_slice(path: str, node: str, seed: int) -> pa.Table:
-    """The slice at `path` with its node name, row numbers and test flags."""
-    table = pacsv.read_csv(
-        path,
-        convert_options=pacsv.ConvertOptions(
-            column_types=_ARROW_TYPES, include_columns=list(schema.COLUMNS)),
-    )
-    rows = np.arange(table.num_rows, dtype=np.int64)
-    return (table
-            .append_column(NODE, pa.array([node] * table.num_rows, pa.string()))
-            .append_column(ROW, pa.array(rows))
-            .append_column(IS_TEST, pa.array(test_mask(node, rows, seed))))
+    """The whole slice at `path` as one table (see `iter_slice`)."""
+    return pa.Table.from_batches(list(iter_slice(path, node, seed)), schema=ARROW_SCHEMA)
 
 
 def spark_schema():

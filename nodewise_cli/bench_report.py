@@ -1,0 +1,91 @@
+"""reports/bench.csv, bench.md and bench.png from the benchmark's rows."""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from nodewise_cli.bench import COLUMNS  # noqa: E402
+from nodewise_cli.files import atomic_path  # noqa: E402
+
+PNG = "bench.png"
+GIB = 1024 ** 3
+
+
+def frame(results: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(results, columns=COLUMNS)
+
+
+def growth_words(table: pd.DataFrame) -> list[str]:
+    """How each engine's fit time grows from the smallest to the largest dataset."""
+    lines = []
+    main = table[table.model.isin(["unified", "all nodes' rows"]) | (table.engine == "spark-local")]
+    for (engine, model), runs in main.groupby(["engine", "model"], sort=False):
+        runs = runs.sort_values("rows")
+        if len(runs) < 2:
+            continue
+        small, large = runs.iloc[0], runs.iloc[-1]
+        lines.append(
+            f"{model} ({engine}): {large.rows / small.rows:.0f}× the rows "
+            f"({small.rows:,} to {large.rows:,}) took {large.fit_seconds_median / small.fit_seconds_median:.1f}× "
+            f"the fit time ({small.fit_seconds_median:.2f} s to {large.fit_seconds_median:.2f} s) "
+            f"and {large.peak_rss_bytes / small.peak_rss_bytes:.1f}× the peak memory "
+            f"({small.peak_rss_bytes / GIB:.2f} to {large.peak_rss_bytes / GIB:.2f} GiB).")
+    return lines
+
+
+def markdown(table: pd.DataFrame) -> str:
+    shown = pd.DataFrame({
+        "rows": table.rows.map("{:,}".format), "model": table.model, "engine": table.engine,
+        "training rows": table.train_rows.map("{:,}".format),
+        "fit s (median)": table.fit_seconds_median.map("{:.2f}".format),
+        "end-to-end s (median)": table.total_seconds_median.map("{:.2f}".format),
+        "rows/s (fit)": table.rows_per_second.map("{:,.0f}".format),
+        "peak RSS GiB": (table.peak_rss_bytes / GIB).map("{:.2f}".format),
+        "runs": table.runs})
+    header = "| " + " | ".join(shown.columns) + " |"
+    rule = "|" + "|".join("---" for _ in shown.columns) + "|"
+    body = ["| " + " | ".join(map(str, row)) + " |" for row in shown.itertuples(index=False)]
+    first = table.iloc[0]
+    return "\n".join([
+        "# nodewise benchmark", "",
+        f"Machine: {first.cores} cores, {first.memory_bytes / GIB:.1f} GiB. Medians of "
+        f"{first.runs} runs after one warm-up. `rows` is the whole generated dataset; a "
+        "per-node model trains on its node's slice of it. End-to-end is the wall time of the "
+        "spark-submit (or Python) process; peak RSS sums every process of the run (for the "
+        "unified model: driver, master, workers, executors and Python workers).", "",
+        header, rule, *body, "", *growth_words(table), "", f"![fit time against rows]({PNG})", ""])
+
+
+def plot(table: pd.DataFrame, path: str) -> None:
+    figure, axis = plt.subplots(figsize=(7, 4.5))
+    for (engine, model), runs in table.groupby(["engine", "model"], sort=False):
+        runs = runs.sort_values("rows")
+        axis.plot(runs.rows, runs.fit_seconds_median, marker="o", label=f"{model} ({engine})")
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("rows in the dataset")
+    axis.set_ylabel("fit seconds (median)")
+    axis.set_title("Fit time against dataset size")
+    axis.legend(fontsize="small")
+    figure.tight_layout()
+    with atomic_path(path) as partial:
+        figure.savefig(partial, format="png", dpi=100)
+    plt.close(figure)
+
+
+def write(results: list[dict], out_dir: str) -> list[str]:
+    """bench.csv, bench.md and bench.png in `out_dir`; their paths."""
+    table = frame(results)
+    csv_path, md_path = os.path.join(out_dir, "bench.csv"), os.path.join(out_dir, "bench.md")
+    with atomic_path(csv_path) as partial:
+        table.to_csv(partial, index=False)
+    plot(table, os.path.join(out_dir, PNG))
+    with atomic_path(md_path) as partial, open(partial, "w", encoding="utf-8") as out:
+        out.write(markdown(table))
+    return [csv_path, md_path, os.path.join(out_dir, PNG)]
