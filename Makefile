@@ -73,7 +73,7 @@ train-unified: $(READY) ## Train one model on all nodes' data across the cluster
 	$(PLAYBOOK) $(PLAYBOOKS)/train_unified.yml $(TRAIN_VARS) \
 		-e "nodewise_repartition_by='$(REPARTITION_BY)'"
 
-evaluate: $(READY) ## Average per-node models (federated); score every model on every node's test part
+evaluate: $(READY) ## Combine per-node models (federated, vote); score every model on every node's test part
 	$(PLAYBOOK) $(PLAYBOOKS)/evaluate.yml
 
 report: $(READY) ## Write reports/summary.csv, report.md, report.html and figures from the run records

@@ -20,9 +20,9 @@ import logging
 import os
 import sys
 
-from nodewise import metrics, model_io, runs, schema, scoring
+from nodewise import federation, metrics, model_io, runs, schema, scoring
 from nodewise.jobcli import Stopwatch, session, setup_logging
-from nodewise.slices import IS_TEST, read_slice, slice_path
+from nodewise.slices import IS_TEST, load_slice, slice_path
 
 log = logging.getLogger("evaluate")
 
@@ -38,21 +38,28 @@ def parse_args(argv):
 
 
 def pending_models(out_dir: str, node: str) -> list[dict]:
-    """Info of every model with an archive here and no evaluation on this node yet."""
+    """Info of every model that can be loaded here and has no evaluation on this node yet."""
     pending = []
     for info_file in sorted(glob.glob(os.path.join(out_dir, "models", "*.json"))):
         with open(info_file, encoding="utf-8") as handle:
             info = json.load(handle)
-        archive = runs.model_path(out_dir, info["run_id"])
         done = runs.evaluation_path(out_dir, info["run_id"], node)
-        if os.path.exists(archive) and not os.path.exists(done):
+        if runs.model_available(out_dir, info) and not os.path.exists(done):
             pending.append(info)
     return pending
 
 
+def load(spark, out_dir: str, info: dict):
+    """The model of `info`: its archive, or for a vote its members' archives."""
+    if info["model"] == runs.VOTE:
+        return federation.VoteModel([model_io.load_model(spark, runs.model_path(out_dir, m))
+                                     for m in info["built_from"]])
+    return model_io.load_model(spark, runs.model_path(out_dir, info["run_id"]))
+
+
 def evaluate_model(spark, info: dict, test_rows, args) -> dict:
     watch = Stopwatch()
-    model = model_io.load_model(spark, runs.model_path(args.out_dir, info["run_id"]))
+    model = load(spark, args.out_dir, info)
     block = scoring.evaluation(model, test_rows, "node")
     record = {"kind": "evaluation", **info, "node": args.node,
               "labels": list(schema.LABELS), "test_rows": block.pop("rows"),
@@ -70,7 +77,7 @@ def run(spark, args) -> list[dict]:
     for info in pending_models(args.out_dir, args.node):
         seed = info["seed"]
         if seed not in test_parts:
-            rows = spark.createDataFrame(read_slice(path, args.node, seed))
+            rows = load_slice(spark, path, args.node, seed)
             test_parts[seed] = rows.filter(rows[IS_TEST]).cache()
         records.append(evaluate_model(spark, info, test_parts[seed], args))
     log.info("scored %d model(s) on %s", len(records), args.node)

@@ -15,7 +15,7 @@ import sys
 
 from nodewise import features, runs, training
 from nodewise.jobcli import Stopwatch, parser, session, setup_logging
-from nodewise.slices import IS_TEST, read_slice, slice_path
+from nodewise.slices import IS_TEST, load_slice, slice_path
 
 log = logging.getLogger("train_node")
 
@@ -27,20 +27,8 @@ def parse_args(argv):
     return args.parse_args(argv)
 
 
-# Rows per partition before a slice is worth splitting across cores: each
-# partition costs a task in every one of the fit's ~15 jobs. Measured on 800
-# training rows (local[*], 2 cores): fit 2.73 s in 2 partitions, 2.24 s in 1.
-ROWS_PER_PARTITION = 100_000
-
-
-def partitions_for(rows: int, cores: int) -> int:
-    return max(1, min(cores, -(-rows // ROWS_PER_PARTITION)))
-
-
 def extract(spark, data_dir: str, node: str, seed: int):
-    table = read_slice(slice_path(data_dir, node), node, seed)
-    partitions = partitions_for(table.num_rows, spark.sparkContext.defaultParallelism)
-    rows = spark.createDataFrame(table).coalesce(partitions).cache()
+    rows = load_slice(spark, slice_path(data_dir, node), node, seed).cache()
     return rows.filter(~rows[IS_TEST]), rows.filter(rows[IS_TEST])
 
 

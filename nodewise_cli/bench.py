@@ -235,12 +235,15 @@ def bench_size(root: str, rows: int, runs: int, host: dict, log=print) -> list[d
     return results
 
 
-def run_bench(sizes: list[int], runs: int, root: str, log=print) -> list[dict]:
+def run_bench(sizes: list[int], runs: int, root: str, log=print, done=lambda rows: None) -> list[dict]:
+    """Every size's rows; `done` gets each size's rows as soon as they are measured."""
     host = machine()
     results = []
     try:
         for rows in sizes:
-            results += bench_size(root, rows, runs, host, log)
+            measured = bench_size(root, rows, runs, host, log)
+            done(measured)
+            results += measured
     finally:
         if os.path.exists(os.path.join(root, "inventory.ini")):
             _playbook(root, os.path.join("ansible", "playbooks", "down.yml"))

@@ -52,10 +52,11 @@ def markdown(table: pd.DataFrame) -> str:
     rule = "|" + "|".join("---" for _ in shown.columns) + "|"
     body = ["| " + " | ".join(map(str, row)) + " |" for row in shown.itertuples(index=False)]
     first = table.iloc[0]
+    runs = "/".join(str(r) for r in sorted(set(table.runs)))
     return "\n".join([
         "# nodewise benchmark", "",
         f"Machine: {first.cores} cores, {first.memory_bytes / GIB:.1f} GiB. Medians of "
-        f"{first.runs} runs after one warm-up. `rows` is the whole generated dataset; a "
+        f"{runs} runs (column `runs`) after one warm-up each. `rows` is the whole generated dataset; a "
         "per-node model trains on its node's slice of it. End-to-end is the wall time of the "
         "spark-submit (or Python) process; peak RSS sums every process of the run (for the "
         "unified model: driver, master, workers, executors and Python workers).", "",
@@ -79,9 +80,20 @@ def plot(table: pd.DataFrame, path: str) -> None:
     plt.close(figure)
 
 
-def write(results: list[dict], out_dir: str) -> list[str]:
-    """bench.csv, bench.md and bench.png in `out_dir`; their paths."""
+def merged(results: list[dict], csv_path: str) -> pd.DataFrame:
+    """`results` with the rows of bench.csv whose dataset sizes they did not measure."""
     table = frame(results)
+    if os.path.exists(csv_path):
+        kept = pd.read_csv(csv_path)
+        kept = kept[~kept.rows.isin(table.rows)]
+        parts = [part for part in (kept[COLUMNS], table) if len(part)]
+        table = pd.concat(parts, ignore_index=True) if parts else table
+    return table.sort_values("rows", kind="stable").reset_index(drop=True)
+
+
+def write(results: list[dict], out_dir: str) -> list[str]:
+    """bench.csv, bench.md and bench.png in `out_dir`, keeping other sizes' rows; their paths."""
+    table = merged(results, os.path.join(out_dir, "bench.csv"))
     csv_path, md_path = os.path.join(out_dir, "bench.csv"), os.path.join(out_dir, "bench.md")
     with atomic_path(csv_path) as partial:
         table.to_csv(partial, index=False)

@@ -146,13 +146,15 @@ def bench_command(sizes: tuple[int, ...], runs: int, work_dir: str, out_dir: str
     """Time the unified, per-node and scikit-learn fits on a private local cluster."""
     from nodewise_cli import bench, bench_report
 
+    def write(measured: list[dict]) -> None:  # after each size: a later failure keeps it
+        for path in bench_report.write(measured, out_dir):
+            click.echo(f"wrote {path} ({measured[0]['rows']} rows)")
+
     try:
-        results = bench.run_bench(list(sizes), runs, os.path.abspath(work_dir),
-                                  log=lambda line: click.echo(line, err=True))
+        bench.run_bench(list(sizes), runs, os.path.abspath(work_dir),
+                        log=lambda line: click.echo(line, err=True), done=write)
     except RuntimeError as error:
-        _fail(f"the benchmark stopped; nothing was written to {out_dir}: {error}")
-    for path in bench_report.write(results, out_dir):
-        click.echo(f"wrote {path}")
+        _fail(f"the benchmark stopped; sizes measured before are in {out_dir}: {error}")
 
 
 @main.command(name="wheelhouse")

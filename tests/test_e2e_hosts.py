@@ -215,6 +215,11 @@ def test_a_driver_without_the_secret_is_refused(cluster):
     assert result.returncode != 0
     assert "10\n" not in result.stdout
     assert time.monotonic() - started < 300
+    # refused for the missing secret, not for another reason: the master's
+    # authenticating RPC server rejected the driver's plain connection
+    master_logs = "".join(path.read_text(errors="replace")
+                          for path in (cluster.base / "master" / "root" / "logs").glob("*"))
+    assert "SaslMessage" in result.stdout + result.stderr + master_logs
 
 
 def changed_tasks(result) -> list[str]:

@@ -107,7 +107,8 @@ def test_spark_config_with_the_secret_is_private(cluster):
 
 def test_every_model_is_in_the_summary_with_a_good_f1(trained):
     models = {(row["model"], row["eval_set"]) for row in trained}
-    assert models == {("unified", "global"), ("federated", "global"), ("sklearn", "global"),
+    assert models == {("unified", "global"), ("federated", "global"), ("vote", "global"),
+                      ("sklearn", "global"),
                       *((n, "global") for n in NODES), *((n, "local") for n in NODES)}
     for row in trained:
         assert float(row["f1"]) > 0.9, row
@@ -148,6 +149,9 @@ def test_federated_model_averages_every_nodes_model_and_is_scored_everywhere(clu
     assert float(federated["f1"]) > 0.9
     record = _record(root, federated["run_id"])
     assert record["built_from"] == sorted(r["run_id"] for r in per_node.values())
+    [vote] = [r for r in trained if r["model"] == "vote"]
+    assert _record(root, vote["run_id"])["built_from"] == record["built_from"]
+    assert vote["eval_nodes"] == "master worker1 worker2" and float(vote["f1"]) > 0.9
 
 
 def test_unified_run_records_how_its_work_spread_over_the_nodes(cluster, trained):

@@ -7,7 +7,7 @@ import pytest
 from pyspark.ml.classification import (DecisionTreeClassifier, LogisticRegressionModel,
                                        RandomForestClassifier)
 
-import federate
+import combine
 from nodewise import describe, features, federation, model_io, runs, schema, scoring
 from nodewise.slices import IS_TEST, read_slice
 from nodewise_cli import generate
@@ -99,36 +99,63 @@ def _info(model, seed, stamp, classifier=features.LOGISTIC_REGRESSION, **extra):
             "classifier": classifier, "feature_set": "default", "train_rows": 100, **extra}
 
 
-def test_plan_takes_each_nodes_latest_model_and_skips_what_cannot_be_averaged():
+def _planned(planned):
+    return [(model, [m["run_id"] for m in members]) for model, members in planned]
+
+
+def test_plan_takes_each_nodes_latest_model_and_skips_what_cannot_be_combined():
     infos = [_info("a", 1, "20260101T100000"), _info("a", 1, "20260101T110000"),
              _info("b", 1, "20260101T100000"),
              _info("a", 2, "20260101T100000"),  # b has no seed-2 model
              _info("a", 3, "20260101T100000"),
              _info("b", 3, "20260101T100000", classifier=features.DECISION_TREE)]
-    planned, skipped = federate.plan(infos, ["a", "b"])
-    assert list(planned) == [1]
-    assert [m["run_id"] for m in planned[1]] == ["a-s1-20260101T110000-000000",
-                                                 "b-s1-20260101T100000-000000"]
+    planned, skipped = combine.plan(infos, ["a", "b"])
+    seed_1 = ["a-s1-20260101T110000-000000", "b-s1-20260101T100000-000000"]
+    seed_3 = ["a-s3-20260101T100000-000000", "b-s3-20260101T100000-000000"]
+    assert _planned(planned) == [("federated", seed_1), ("vote", seed_1), ("vote", seed_3)]
     assert skipped[0] == "seed 2: no per-node model from b"
-    assert skipped[1].startswith("seed 3: the latest per-node models are not logistic")
+    assert skipped[1].startswith("seed 3: no federated model: the latest per-node models are "
+                                 "not logistic regressions")
 
 
-def test_plan_skips_a_seed_already_federated_from_the_same_runs():
+def test_plan_skips_what_is_already_combined_from_the_same_runs():
     members = [_info("a", 1, "20260101T100000"), _info("b", 1, "20260101T100000")]
-    built = _info(runs.FEDERATED, 1, "20260101T120000",
-                  built_from=sorted(m["run_id"] for m in members))
-    assert federate.plan([*members, built], ["a", "b"]) == ({}, [])
+    key = sorted(m["run_id"] for m in members)
+    built = [_info(runs.FEDERATED, 1, "20260101T120000", built_from=key),
+             _info(runs.VOTE, 1, "20260101T120000", built_from=key)]
+    assert combine.plan([*members, *built], ["a", "b"]) == ([], [])
     newer = _info("b", 1, "20260101T130000")
-    planned, _ = federate.plan([*members, built, newer], ["a", "b"])
-    assert [m["run_id"] for m in planned[1]][1] == newer["run_id"]
+    planned, _ = combine.plan([*members, *built, newer], ["a", "b"])
+    assert [m[1][1] for m in _planned(planned)] == [newer["run_id"]] * 2
+
+
+def test_vote_takes_the_majority_and_breaks_ties_by_summed_probability(spark, slices):
+    test = slices["b"][1]
+    members = [features.build_pipeline().fit(slices["a"][0]),
+               features.build_pipeline(features.DECISION_TREE).fit(slices["b"][0]),
+               features.build_pipeline(features.RANDOM_FOREST).fit(slices["a"][0])]
+    scored = [m.transform(test).select("row", "prediction", "probability").collect()
+              for m in members]
+    expected = {}
+    for rows in zip(*scored):
+        votes = [sum(r.prediction == k for r in rows) for k in range(3)]
+        probabilities = [sum(r.probability[k] for r in rows) for k in range(3)]
+        expected[rows[0].row] = max(range(3), key=lambda k: (votes[k], probabilities[k]))
+    vote = federation.VoteModel(members).transform(test)
+    got = {r.row: int(r.prediction) for r in vote.select("row", "prediction").collect()}
+    assert got == expected
+    assert len({r.prediction for r in scored[0]}) == 3  # a real three-class vote
+    assert scoring.evaluation(federation.VoteModel(members), test, "local")["f1"] > 0.9
+    with pytest.raises(ValueError, match="at least two"):
+        federation.VoteModel(members[:1])
 
 
 def test_small_slices_train_in_one_partition_large_ones_on_every_core():
-    import train_node
+    from nodewise.slices import partitions_for
 
-    assert train_node.partitions_for(800, 2) == 1
-    assert train_node.partitions_for(250_000, 8) == 3
-    assert train_node.partitions_for(5_000_000, 4) == 4
+    assert partitions_for(300_000, 2) == 1  # 3000 rows
+    assert partitions_for(25_000_000, 8) == 3
+    assert partitions_for(500_000_000, 4) == 4
 
 
 def test_the_sandbox_inventory_mirrors_the_embedded_default():

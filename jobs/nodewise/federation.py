@@ -63,3 +63,38 @@ def federate(spark, pipelines: list[PipelineModel], weights: list[int]) -> Pipel
     averaged = average_logistic_regression(
         spark, [_logistic_regression(p) for p in pipelines], weights)
     return PipelineModel([*pipelines[0].stages[:-1], averaged])
+
+
+class VoteModel:
+    """The majority vote of pipeline models; a tie goes to the larger summed probability.
+
+    Has the one method scoring needs, `transform`: it adds `label` (the label
+    index) and `prediction`, like a fitted pipeline.
+    """
+
+    def __init__(self, members: list[PipelineModel]):
+        if len(members) < 2:
+            raise ValueError("a vote needs at least two models")
+        self.members = members
+
+    def transform(self, rows):
+        from pyspark.ml.functions import vector_to_array
+        from pyspark.sql import functions as F
+
+        from nodewise import features, schema
+
+        columns = list(rows.columns)
+        for i, member in enumerate(self.members):
+            scored = member.transform(rows)
+            rows = scored.select(*columns, F.col("prediction").alias(f"vote_{i}"),
+                                 vector_to_array("probability").alias(f"probability_{i}"))
+            columns += [f"vote_{i}", f"probability_{i}"]
+        weight = len(self.members) + 1  # one vote outweighs any summed probability
+        scores = [sum((F.col(f"vote_{i}") == k).cast("double") * weight
+                      + F.col(f"probability_{i}")[k] for i in range(len(self.members)))
+                  for k in range(len(schema.LABELS))]
+        best = F.greatest(*scores)
+        prediction = F.lit(float(len(scores) - 1))
+        for k in reversed(range(len(scores) - 1)):
+            prediction = F.when(scores[k] == best, float(k)).otherwise(prediction)
+        return features.label_indexer().transform(rows.withColumn("prediction", prediction))

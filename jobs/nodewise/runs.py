@@ -12,6 +12,7 @@ import tempfile
 RECORD_VERSION = 1
 UNIFIED = "unified"
 FEDERATED = "federated"
+VOTE = "vote"  # has no archive: its info names the member runs (built_from)
 # What a model's info file (beside its archive) repeats from the run record:
 # enough to score the model, and to average per-node models into one.
 INFO_KEYS = ("run_id", "model", "seed", "classifier", "feature_set", "train_rows", "built_from")
@@ -71,3 +72,11 @@ def save_model_with_info(model, out_dir: str, record: dict) -> None:
 
 def evaluation_path(out_dir: str, run_id: str, node: str) -> str:
     return os.path.join(out_dir, "evals", f"eval-{run_id}-on-{node}.json")
+
+
+def model_available(out_dir: str, info: dict) -> bool:
+    """Whether the model of `info` can be loaded here: its archive, or every member's."""
+    if info["model"] == VOTE:
+        members = info.get("built_from") or []
+        return bool(members) and all(os.path.exists(model_path(out_dir, m)) for m in members)
+    return os.path.exists(model_path(out_dir, info["run_id"]))
