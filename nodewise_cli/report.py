@@ -25,11 +25,12 @@ SUMMARY_COLUMNS = [
     "eval_nodes", "classifier", "app_id", "finished_at",
     # further resource figures of the run (Spark's monitoring REST API)
     "gc_seconds", "input_bytes", "shuffle_read_bytes", "shuffle_write_bytes", "task_count",
-    "cores", "driver_python_peak_rss_bytes",
+    "cores", "driver_python_peak_rss_bytes", "peak_jvm_heap_bytes", "peak_python_rss_bytes",
     "feature_set", "engine",
 ]
 RESOURCE_COLUMNS = ("gc_seconds", "input_bytes", "shuffle_read_bytes", "shuffle_write_bytes",
-                    "task_count", "cores", "driver_python_peak_rss_bytes")
+                    "task_count", "cores", "driver_python_peak_rss_bytes", "peak_jvm_heap_bytes",
+                    "peak_python_rss_bytes")
 UNIFIED = "unified"
 # Models built from every node's data, in report order: trained on the cluster, then
 # the per-node models' coefficients averaged (no row moves), then their vote.
@@ -227,6 +228,8 @@ def resources_table(summary: pd.DataFrame) -> pd.DataFrame:
         "run_id": runs.run_id, "model": runs.model, "seed": runs.seed,
         "executor CPU s": _fixed(runs.executor_cpu_seconds, 2), "GC s": _fixed(runs.gc_seconds, 2),
         "peak memory MiB": _fixed(runs.peak_memory_bytes / MIB, 0),
+        "of which JVM heap MiB": _fixed(runs.peak_jvm_heap_bytes / MIB, 0),
+        "Python workers MiB": _fixed(runs.peak_python_rss_bytes / MIB, 0),
         "input MiB": _fixed(runs.input_bytes / MIB, 2),
         "shuffle read MiB": _fixed(runs.shuffle_read_bytes / MIB, 2),
         "shuffle write MiB": _fixed(runs.shuffle_write_bytes / MIB, 2),

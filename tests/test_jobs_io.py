@@ -101,6 +101,7 @@ def test_resource_summary_adds_stages_and_executors():
     assert summary["executor_run_seconds"] == 3.0
     assert summary["gc_seconds"] == 0.5
     assert summary["peak_memory_bytes"] == 1010 + 2320
+    assert (summary["peak_jvm_heap_bytes"], summary["peak_python_rss_bytes"]) == (3000, 300)
     assert (summary["input_bytes"], summary["shuffle_read_bytes"], summary["shuffle_write_bytes"]) == (10, 5, 7)
     assert (summary["task_count"], summary["executors"], summary["cores"]) == (7, 1, 2)
 

@@ -486,12 +486,14 @@ def test_resources_table_per_run_in_readable_units():
     summary = report.summary_frame([
         {"run_id": "unified-1", "model": "unified", "seed": 1, "eval_set": "global",
          "executor_cpu_seconds": 4.853, "gc_seconds": 1.344, "peak_memory_bytes": 3 * 2**20,
+         "peak_jvm_heap_bytes": 2 * 2**20, "peak_python_rss_bytes": 2**19,
          "input_bytes": 2**20 + 2**19, "shuffle_read_bytes": 2**18, "shuffle_write_bytes": 0,
          "task_count": 112, "cores": 3},
         {"run_id": "sklearn-s1", "model": "sklearn", "seed": 1, "eval_set": "global"}])
     assert report.resources_table(summary).to_dict("records") == [
         {"run_id": "unified-1", "model": "unified", "seed": 1, "executor CPU s": "4.85",
-         "GC s": "1.34", "peak memory MiB": "3", "input MiB": "1.50", "shuffle read MiB": "0.25",
+         "GC s": "1.34", "peak memory MiB": "3", "of which JVM heap MiB": "2",
+         "Python workers MiB": "0", "input MiB": "1.50", "shuffle read MiB": "0.25",
          "shuffle write MiB": "0.00", "tasks": "112", "cores": "3"}]
 
 

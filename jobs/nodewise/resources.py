@@ -27,9 +27,9 @@ def get_json(url: str):
         return json.load(response)
 
 
-def _peak_memory(executor: dict) -> int:
+def _peak_memory(executor: dict, keys=_MEMORY_KEYS) -> int:
     peaks = executor.get("peakMemoryMetrics") or {}
-    return sum(int(peaks.get(key, 0)) for key in _MEMORY_KEYS)
+    return sum(int(peaks.get(key, 0)) for key in keys)
 
 
 def summarise(executors: list[dict], stages: list[dict]) -> dict:
@@ -40,6 +40,9 @@ def summarise(executors: list[dict], stages: list[dict]) -> dict:
         "executor_run_seconds": sum(s.get("executorRunTime", 0) for s in stages) / 1e3,
         "gc_seconds": sum(e.get("totalGCTime", 0) for e in executors) / 1e3,
         "peak_memory_bytes": sum(_peak_memory(e) for e in executors),
+        "peak_jvm_heap_bytes": sum(_peak_memory(e, ("JVMHeapMemory",)) for e in executors),
+        "peak_python_rss_bytes": sum(_peak_memory(e, ("ProcessTreePythonRSSMemory",))
+                                     for e in executors),
         "input_bytes": sum(s.get("inputBytes", 0) for s in stages),
         "shuffle_read_bytes": sum(s.get("shuffleReadBytes", 0) for s in stages),
         "shuffle_write_bytes": sum(s.get("shuffleWriteBytes", 0) for s in stages),
