@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 
-import matplotlib
+from nodewise_cli.plots import save_figure  # first: it selects the file-only backend
 
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from nodewise_cli.bench import COLUMNS  # noqa: E402
 from nodewise_cli.files import atomic_path  # noqa: E402
+from nodewise_cli.report import markdown_table  # noqa: E402
 
 PNG = "bench.png"
 GIB = 1024 ** 3
@@ -48,9 +48,6 @@ def markdown(table: pd.DataFrame) -> str:
         "rows/s (fit)": table.rows_per_second.map("{:,.0f}".format),
         "peak RSS GiB": (table.peak_rss_bytes / GIB).map("{:.2f}".format),
         "runs": table.runs})
-    header = "| " + " | ".join(shown.columns) + " |"
-    rule = "|" + "|".join("---" for _ in shown.columns) + "|"
-    body = ["| " + " | ".join(map(str, row)) + " |" for row in shown.itertuples(index=False)]
     first = table.iloc[0]
     runs = "/".join(str(r) for r in sorted(set(table.runs)))
     return "\n".join([
@@ -60,7 +57,7 @@ def markdown(table: pd.DataFrame) -> str:
         "per-node model trains on its node's slice of it. End-to-end is the wall time of the "
         "spark-submit (or Python) process; peak RSS sums every process of the run (for the "
         "unified model: driver, master, workers, executors and Python workers).", "",
-        header, rule, *body, "", *growth_words(table), "", f"![fit time against rows]({PNG})", ""])
+        markdown_table(shown), "", *growth_words(table), "", f"![fit time against rows]({PNG})", ""])
 
 
 def plot(table: pd.DataFrame, path: str) -> None:
@@ -74,10 +71,7 @@ def plot(table: pd.DataFrame, path: str) -> None:
     axis.set_ylabel("fit seconds (median)")
     axis.set_title("Fit time against dataset size")
     axis.legend(fontsize="small")
-    figure.tight_layout()
-    with atomic_path(path) as partial:
-        figure.savefig(partial, format="png", dpi=100)
-    plt.close(figure)
+    save_figure(figure, path)
 
 
 def merged(results: list[dict], csv_path: str) -> pd.DataFrame:

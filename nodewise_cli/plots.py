@@ -29,7 +29,7 @@ def _bars(axis, stats: pd.DataFrame, offset: float, width: float, label: str) ->
     axis.bar(positions, stats["mean"], width, yerr=stats["std"], capsize=4, label=label)
 
 
-def _save(figure, path: str) -> str:
+def save_figure(figure, path: str) -> str:
     """Save through a temporary file, so a failed run never leaves half a picture."""
     figure.tight_layout()
     partial = path + ".partial"
@@ -58,7 +58,7 @@ def f1_plot(summary: pd.DataFrame, path: str) -> str:
     axis.set_ylabel("weighted F1 (mean ± std over seeds)")
     axis.set_title("F1 per model")
     axis.legend(loc="lower right")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def time_plot(runs: pd.DataFrame, path: str) -> str:
@@ -71,7 +71,7 @@ def time_plot(runs: pd.DataFrame, path: str) -> str:
     axis.set_ylabel("seconds (mean ± std over seeds)")
     axis.set_title("Training time per model")
     axis.legend()
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def resources_plot(runs: pd.DataFrame, path: str) -> str:
@@ -88,7 +88,7 @@ def resources_plot(runs: pd.DataFrame, path: str) -> str:
     memory_axis.set_xticks(range(len(peak)), peak.index)
     memory_axis.set_ylabel("peak JVM + Python memory, MiB")
     figure.suptitle("Resources per model (mean ± std over seeds)")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def nodes_plot(per_node: pd.DataFrame, path: str) -> str:
@@ -107,7 +107,7 @@ def nodes_plot(per_node: pd.DataFrame, path: str) -> str:
         axis.set_ylabel(label)
     axes[0].legend(fontsize="small")
     figure.suptitle("Resources per node (mean ± std over runs)")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def curve_plot(stats: pd.DataFrame, points: pd.DataFrame, path: str) -> str:
@@ -122,7 +122,7 @@ def curve_plot(stats: pd.DataFrame, points: pd.DataFrame, path: str) -> str:
     axis.set_ylabel("weighted F1, global test set")
     axis.set_title("Learning curve")
     axis.legend(loc="lower right", fontsize="small")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def all_plots(summary: pd.DataFrame, out_dir: str, per_node: pd.DataFrame | None = None,

@@ -328,7 +328,7 @@ def curve_words(stats: pd.DataFrame) -> str:
     return f"Here the spread does not shrink with more rows: {shown}."
 
 
-def _markdown(frame: pd.DataFrame) -> str:
+def markdown_table(frame: pd.DataFrame) -> str:
     header = "| " + " | ".join(frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
@@ -354,7 +354,7 @@ def _data_checks_section(trains: list[dict]) -> list[str]:
         per_node = pd.DataFrame(checks["rows_per_node_and_label"]).T.fillna(0).astype(int)
         per_node = per_node.reindex(columns=[l for l in schema.LABELS if l in per_node.columns])
         per_node.insert(0, "node", per_node.index)
-        lines += [f"### {record['run_id']}", "", _markdown(per_node), "",
+        lines += [f"### {record['run_id']}", "", markdown_table(per_node), "",
                   f"Nulls: {sum(checks['nulls'].values())}; duplicate rows: "
                   f"{checks['duplicate_rows']}; values out of range: "
                   f"{sum(checks['out_of_range'].values())}.", ""]
@@ -490,9 +490,9 @@ def render_markdown(trains: list[dict], summary: pd.DataFrame, figures=(),
                        "accuracy", "fit_seconds", "total_seconds"]]
     models = set(summary.model)
     lines = ["# nodewise report", "", *_introduction(trains, notes),
-             "## F1 per model", "", _markdown(f1_table(summary)), "", *verdict(summary), "",
+             "## F1 per model", "", markdown_table(f1_table(summary)), "", *verdict(summary), "",
              *_images(figures, plots.F1_PNG),
-             "## Training time per model", "", _markdown(time_table(summary)), ""]
+             "## Training time per model", "", markdown_table(time_table(summary)), ""]
     if models & {"federated", "vote"}:
         lines += ["The federated and vote models' times are the combining only; their "
                   "per-node models' training is in those models' rows.", ""]
@@ -502,11 +502,11 @@ def render_markdown(trains: list[dict], summary: pd.DataFrame, figures=(),
         lines += ["## Learning curve", "",
                   "F1 of the scikit-learn reference on the global test set against the rows it "
                   "trained on, drawn from the train side with fixed seeds; the Spark runs are "
-                  "the points.", "", _markdown(curve_table(stats)), "", curve_words(stats), "",
+                  "the points.", "", markdown_table(curve_table(stats)), "", curve_words(stats), "",
                   *_images(figures, plots.CURVE_PNG)]
     resources = resources_table(summary)
     if not resources.empty:
-        lines += ["## Resources per run", "", _markdown(resources), "",
+        lines += ["## Resources per run", "", markdown_table(resources), "",
                   *_images(figures, plots.RESOURCES_PNG)]
     work = work_per_node(trains)
     if not work.empty or plots.NODES_PNG in figures:
@@ -514,7 +514,7 @@ def render_markdown(trains: list[dict], summary: pd.DataFrame, figures=(),
     if not work.empty:
         lines += ["How the unified runs' work spread over the nodes, mean over the unified runs "
                   "(what the seed's Executors screenshot showed):", "",
-                  _markdown(work_table(work)), ""]
+                  markdown_table(work_table(work)), ""]
     elif plots.NODES_PNG in figures:
         lines += ["No unified run records its work per node; the figure shows what each "
                   "node's own model used.", ""]
@@ -522,7 +522,7 @@ def render_markdown(trains: list[dict], summary: pd.DataFrame, figures=(),
     descriptions = _descriptions_section(trains)
     if descriptions:
         lines += ["## What the trees learned", "", *descriptions]
-    lines += ["## Every run", "", _markdown(per_run), ""]
+    lines += ["## Every run", "", markdown_table(per_run), ""]
     checks = _data_checks_section(trains)
     if checks:
         lines += ["## Data checks of the unified runs (Spark SQL, before training)", "", *checks]
