@@ -37,6 +37,7 @@ def inventory_text(root: str, port_base: int) -> str:
              "nodewise_worker_cores=1", f"nodewise_worker_memory={WORKER_MEMORY_MB}m",
              "nodewise_executor_memory=1g",
              "nodewise_executor_java_options=-XX:TieredStopAtLevel=1",  # as inventories/local.ini
+             f"nodewise_class_archive={root}/nodes/spark.jsa",
              f"nodewise_master_port={port['master']}",
              f"nodewise_master_ui_port={port['master_ui']}",
              f"nodewise_history_ui_port={port['history_ui']}",

@@ -184,6 +184,19 @@ def test_train_node_runs_on_worker1_only(cluster):
     assert not list((cluster.hosts["worker2"].root / "runs").glob("*.json"))
 
 
+def test_each_host_built_a_class_data_archive_its_java_maps(cluster):
+    for node in NODES:
+        root = cluster.hosts[node].root
+        jars = f"{root}/venv/lib/python{sys.version_info.major}.{sys.version_info.minor}" \
+               "/site-packages/pyspark/jars/*"
+        # -Xshare:on fails unless this host's JVM maps the archive with these jars
+        result = cluster.run_on(node, f"java -Xshare:on -XX:SharedArchiveFile={root}/cds/spark.jsa "
+                                      f"-cp '{jars}' -version")
+        assert result.returncode == 0, result.stderr
+        assert "sharing" in result.stderr
+        assert (root / "cds" / "spark.jsa").stat().st_size > 50 * 2**20
+
+
 def test_train_unified_reads_every_hosts_slice(cluster):
     make(cluster, "train-unified")
     [path] = list((cluster.base / "reports" / "runs").glob("unified-s1-*.json"))

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import urllib.request
 
+import pyspark
 import pytest
 
 from nodewise_cli import sandbox
@@ -166,6 +167,27 @@ def test_unified_run_records_how_its_work_spread_over_the_nodes(cluster, trained
     assert len(executors) == len(set(executors)) == 3
     for node in work.values():
         assert node["tasks"] > 0 and node["cpu_seconds"] > 0 and node["peak_memory_bytes"] > 0
+
+
+def test_drivers_and_executors_map_spark_classes_from_the_class_data_archive(cluster, trained):
+    root, _ = cluster
+    archive = root / "nodes" / "spark.jsa"  # one for the three nodes of one machine
+    option = f"-XX:SharedArchiveFile={archive}"
+    jars = os.path.join(os.path.dirname(pyspark.__file__), "jars", "*")
+    # -Xshare:on fails unless the JVM can map the archive with Spark's jars first on
+    # the class path; the log says where each class came from.
+    result = run("java", "-Xshare:on", option, "-Xlog:class+load=info", "-cp", jars,
+                 "org.apache.spark.deploy.SparkSubmit", "--version")
+    from_archive = [line for line in result.stdout.splitlines()
+                    if "org.apache.spark." in line and "shared objects file (top)" in line]
+    assert len(from_archive) > 100
+    # the unified run's three executors were started with the archive, and it loaded
+    unified = next(r for r in trained if r["model"] == "unified")
+    app = _record(root, unified["run_id"])["resources"]["app_id"]
+    logs = [p.read_text() for p in root.glob(f"nodes/*/work/{app}/*/stderr")]
+    assert len(logs) == 3
+    assert all(option in log and f'"-cp" "{jars}:' in log for log in logs)
+    assert not any("Unable to use shared archive" in log for log in logs)
 
 
 def test_model_chooses_the_classifier_and_a_tree_finds_the_label_rule(cluster, trained):

@@ -171,6 +171,6 @@ def test_the_sandbox_inventory_mirrors_the_embedded_default():
     with open(os.path.join(sandbox.PROJECT, "inventories", "local.ini"), encoding="utf-8") as f:
         local = settings(f.read())
     copy = settings(sandbox.inventory_text("/tmp/x", 37000))
-    own = {"nodewise_root", "nodewise_venv"}
+    own = {"nodewise_root", "nodewise_venv", "nodewise_class_archive"}
     assert {k: v for k, v in local.items() if k not in own} == \
         {k: copy[k] for k in local if k not in own}
