@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -138,6 +139,30 @@ def node_argv(root: str, node: str) -> list[str]:
     return _submit(root, node, "local[*]", "train_node.py", "--node", node, "--data-dir", data_dir)
 
 
+def combine_argv(root: str) -> list[str]:
+    """The federated model (and the vote) from every node's model, on the master."""
+    return _submit(root, sandbox.NODES[0], "local[*]", "combine.py",
+                   "--nodes", ",".join(sandbox.NODES))
+
+
+def gather_node_models(root: str) -> None:
+    """Copy every other node's newest model to the master, as `make evaluate` fetches them."""
+    models = os.path.join(sandbox.node_root(root, sandbox.NODES[0]), "models")
+    for node in sandbox.NODES[1:]:
+        node_root = sandbox.node_root(root, node)
+        run_id = newest_record(node_root, node)["run_id"]
+        for name in (f"{run_id}.tar.gz", f"{run_id}.json"):
+            shutil.copy2(os.path.join(node_root, "models", name), models)
+
+
+def forget_combined(root: str) -> None:
+    """Remove the master's combined models, so the next combine.py builds them again."""
+    models = os.path.join(sandbox.node_root(root, sandbox.NODES[0]), "models")
+    for path in glob.glob(os.path.join(models, "federated-*")) + \
+            glob.glob(os.path.join(models, "vote-*")):
+        os.remove(path)
+
+
 def sklearn_argv(root: str) -> list[str]:
     return [sys.executable, "-m", "nodewise_cli.bench_sklearn", os.path.join(root, "split"),
             *sandbox.NODES]
@@ -145,10 +170,13 @@ def sklearn_argv(root: str) -> list[str]:
 
 # --- the series ---------------------------------------------------------------------------
 
-def run_series(argv: list[str], runs: int, fit_of, with_pids=lambda: []) -> list[dict]:
-    """One warm-up run, then `runs` measured ones: fit and total seconds, peak RSS."""
+def run_series(argv: list[str], runs: int, fit_of, with_pids=lambda: [],
+               before=lambda: None) -> list[dict]:
+    """One warm-up run, then `runs` measured ones (each after `before`): fit and total
+    seconds, peak RSS."""
     results = []
     for attempt in range(runs + 1):
+        before()
         measured = measure(argv, with_pids)
         fit_seconds, train_rows = fit_of(measured)
         if attempt:  # the first run warms the page cache and the cluster
@@ -229,6 +257,11 @@ def bench_size(root: str, rows: int, runs: int, host: dict, log=print) -> list[d
         series = run_series(node_argv(root, node), runs,
                             _record_fit(sandbox.node_root(root, node), node))
         results.append(summarise(rows, node, "spark-local", series, host))
+    log(f"{rows} rows: federated, from the nodes' newest models")
+    gather_node_models(root)
+    series = run_series(combine_argv(root), runs, _record_fit(master_root, "federated"),
+                        before=lambda: forget_combined(root))
+    results.append(summarise(rows, "federated", "spark-local", series, host))
     log(f"{rows} rows: scikit-learn")
     series = run_series(sklearn_argv(root), runs, _sklearn_fit)
     results.append(summarise(rows, "all nodes' rows", "sklearn", series, host))

@@ -14,6 +14,9 @@ from nodewise_cli.files import atomic_path  # noqa: E402
 from nodewise_cli.report import markdown_table  # noqa: E402
 
 PNG = "bench.png"
+FEDERATED_WORDS = ("The federated row times jobs/combine.py on the master: it averages the "
+                   "nodes' newest models into one (and builds the vote); the members' own fits "
+                   "are the per-node rows.")
 GIB = 1024 ** 3
 
 
@@ -56,7 +59,8 @@ def markdown(table: pd.DataFrame) -> str:
         f"{runs} runs (column `runs`) after one warm-up each. `rows` is the whole generated dataset; a "
         "per-node model trains on its node's slice of it. End-to-end is the wall time of the "
         "spark-submit (or Python) process; peak RSS sums every process of the run (for the "
-        "unified model: driver, master, workers, executors and Python workers).", "",
+        "unified model: driver, master, workers, executors and Python workers).",
+        *([FEDERATED_WORDS] if "federated" in set(table.model) else []), "",
         markdown_table(shown), "", *growth_words(table), "", f"![fit time against rows]({PNG})", ""])
 
 

@@ -49,6 +49,37 @@ def test_run_series_drops_the_warm_up_and_summarise_takes_medians():
     assert list(row) == bench.COLUMNS
 
 
+def test_each_federated_run_combines_the_nodes_newest_models_afresh(tmp_path):
+    import json
+    import os
+    import time
+
+    def write(node, name, text="x"):
+        path = tmp_path / "nodes" / node / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return path
+
+    for node in bench.sandbox.NODES:
+        for age, run_id in ((2, f"{node}-s1-old"), (1, f"{node}-s1-new")):
+            record = write(node, f"runs/{run_id}.json", json.dumps({"run_id": run_id}))
+            os.utime(record, (time.time() - age, time.time() - age))
+            write(node, f"models/{run_id}.json")
+            write(node, f"models/{run_id}.tar.gz")
+    write("master", "models/federated-s1-a.tar.gz")
+    write("master", "models/vote-s1-a.json")
+    bench.gather_node_models(str(tmp_path))
+    bench.forget_combined(str(tmp_path))
+    models = sorted(p.name for p in (tmp_path / "nodes" / "master" / "models").iterdir())
+    assert models == sorted(f"{node}-s1-{age}.{ext}" for node in bench.sandbox.NODES
+                            for age in ("old", "new") for ext in ("json", "tar.gz")
+                            if node == "master" or age == "new")
+    calls = []
+    bench.run_series([sys.executable, "-c", "pass"], 2, fit_of=lambda measured: (1.0, 1),
+                     before=lambda: calls.append(1))
+    assert len(calls) == 3  # the warm-up too
+
+
 def _row(rows, model, engine, fit, rss_gib):
     return {"rows": rows, "model": model, "engine": engine, "train_rows": int(rows * 0.8),
             "fit_seconds_median": fit, "total_seconds_median": fit + 10,
