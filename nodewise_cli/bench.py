@@ -194,7 +194,8 @@ def summarise(rows: int, model: str, engine: str, results: list[dict], machine: 
             "fit_seconds_median": fit,
             "total_seconds_median": statistics.median(r["total_seconds"] for r in results),
             "peak_rss_bytes": max(r["peak_rss_bytes"] for r in results),
-            "rows_per_second": train_rows / fit if fit > 0 else None,
+            # the federated fit averages models: it reads no rows
+            "rows_per_second": train_rows / fit if fit > 0 and model != "federated" else None,
             "runs": len(results), **machine}
 
 

@@ -27,7 +27,8 @@ def frame(results: list[dict]) -> pd.DataFrame:
 def growth_words(table: pd.DataFrame) -> list[str]:
     """How each engine's fit time grows from the smallest to the largest dataset."""
     lines = []
-    main = table[table.model.isin(["unified", "all nodes' rows"]) | (table.engine == "spark-local")]
+    main = table[table.model.isin(["unified", "all nodes' rows"])
+                 | ((table.engine == "spark-local") & (table.model != "federated"))]
     for (engine, model), runs in main.groupby(["engine", "model"], sort=False):
         runs = runs.sort_values("rows")
         if len(runs) < 2:
@@ -48,7 +49,7 @@ def markdown(table: pd.DataFrame) -> str:
         "training rows": table.train_rows.map("{:,}".format),
         "fit s (median)": table.fit_seconds_median.map("{:.2f}".format),
         "end-to-end s (median)": table.total_seconds_median.map("{:.2f}".format),
-        "rows/s (fit)": table.rows_per_second.map("{:,.0f}".format),
+        "rows/s (fit)": table.rows_per_second.map(lambda r: "–" if pd.isna(r) else f"{r:,.0f}"),
         "peak RSS GiB": (table.peak_rss_bytes / GIB).map("{:.2f}".format),
         "runs": table.runs})
     first = table.iloc[0]

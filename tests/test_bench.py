@@ -45,6 +45,7 @@ def test_run_series_drops_the_warm_up_and_summarise_takes_medians():
     row = bench.summarise(3000, "unified", "spark-cluster", results, HOST)
     assert (row["fit_seconds_median"], row["train_rows"], row["runs"]) == (2.0, 800, 3)
     assert row["rows_per_second"] == 400.0
+    assert bench.summarise(3000, "federated", "spark-local", results, HOST)["rows_per_second"] is None
     assert row["peak_rss_bytes"] == max(r["peak_rss_bytes"] for r in results)
     assert list(row) == bench.COLUMNS
 
@@ -92,7 +93,9 @@ def test_growth_words_compare_the_smallest_and_largest_size():
         _row(3000, "unified", "spark-cluster", 4.0, 4.0),
         _row(3_000_000, "unified", "spark-cluster", 30.0, 6.0),
         _row(3000, "all nodes' rows", "sklearn", 0.02, 0.2),
-        _row(3_000_000, "all nodes' rows", "sklearn", 20.0, 2.0)])
+        _row(3_000_000, "all nodes' rows", "sklearn", 20.0, 2.0),
+        _row(3000, "federated", "spark-local", 0.02, 0.5),  # averaging: no growth to tell
+        _row(3_000_000, "federated", "spark-local", 0.02, 0.5)])
     assert bench_report.growth_words(table) == [
         "unified (spark-cluster): 1000× the rows (3,000 to 3,000,000) took 7.5× the fit time "
         "(4.00 s to 30.00 s) and 1.5× the peak memory (4.00 to 6.00 GiB).",
@@ -101,12 +104,15 @@ def test_growth_words_compare_the_smallest_and_largest_size():
 
 
 def test_bench_files_hold_the_rows_and_the_machine(tmp_path):
-    results = [_row(3000, "unified", "spark-cluster", 4.0, 4.0)]
+    results = [_row(3000, "unified", "spark-cluster", 4.0, 4.0),
+               {**_row(3000, "federated", "spark-local", 0.02, 0.5), "rows_per_second": None}]
     paths = bench_report.write(results, str(tmp_path))
     assert sorted(p.rsplit("/", 1)[1] for p in paths) == ["bench.csv", "bench.md", "bench.png"]
     text = (tmp_path / "bench.md").read_text()
     assert "Machine: 2 cores, 24.0 GiB. Medians of 5 runs (column `runs`) after one warm-up each." in text
     assert "| 3,000 | unified | spark-cluster | 2,400 | 4.00 | 14.00 | 600 | 4.00 | 5 |" in text
+    assert "| 3,000 | federated | spark-local | 2,400 | 0.02 | 10.02 | – | 0.50 | 5 |" in text
+    assert bench_report.FEDERATED_WORDS in text
     header = (tmp_path / "bench.csv").read_text().splitlines()[0]
     assert header.split(",") == bench.COLUMNS
 

@@ -185,16 +185,16 @@ def test_train_node_runs_on_worker1_only(cluster):
 
 
 def test_each_host_built_a_class_data_archive_its_java_maps(cluster):
+    inside = cluster.node_root  # the node root as the host sees it
+    jars = f"{inside}/venv/lib/python{sys.version_info.major}.{sys.version_info.minor}" \
+           "/site-packages/pyspark/jars/*"
     for node in NODES:
-        root = cluster.hosts[node].root
-        jars = f"{root}/venv/lib/python{sys.version_info.major}.{sys.version_info.minor}" \
-               "/site-packages/pyspark/jars/*"
         # -Xshare:on fails unless this host's JVM maps the archive with these jars
-        result = cluster.run_on(node, f"java -Xshare:on -XX:SharedArchiveFile={root}/cds/spark.jsa "
+        result = cluster.run_on(node, f"java -Xshare:on -XX:SharedArchiveFile={inside}/cds/spark.jsa "
                                       f"-cp '{jars}' -version")
         assert result.returncode == 0, result.stderr
         assert "sharing" in result.stderr
-        assert (root / "cds" / "spark.jsa").stat().st_size > 50 * 2**20
+        assert (cluster.hosts[node].root / "cds" / "spark.jsa").stat().st_size > 50 * 2**20
 
 
 def test_train_unified_reads_every_hosts_slice(cluster):
