@@ -11,10 +11,11 @@ Writes runs/<run_id>.json and models/<run_id>.tar.gz under --out-dir.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 from nodewise import features, runs, training
-from nodewise.jobcli import Stopwatch, parser, session, setup_logging
+from nodewise.jobcli import Stopwatch, parser, session, setup_logging, tune_for_size
 from nodewise.slices import IS_TEST, load_slice, slice_path
 
 log = logging.getLogger("train_node")
@@ -45,6 +46,7 @@ def run(spark, args, watch: Stopwatch) -> dict:
     if n_train == 0:
         raise ValueError(f"node {args.node}: no training rows in "
                          f"{slice_path(args.data_dir, args.node)}")
+    tune_for_size(spark, os.path.getsize(slice_path(args.data_dir, args.node)))
     model, fit_seconds = train(train_rows, args.classifier, args.feature_set)
     record = training.finish_run(
         model, test_rows, "local", args.out_dir, watch,

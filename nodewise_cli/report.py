@@ -270,6 +270,19 @@ def work_table(work: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def gathered_words(trains: list[dict]) -> str:
+    """Whether unified runs trained in fewer partitions than task slots, and so where."""
+    gathered = [r for r in latest_per_model_and_seed(trains) if r.get("work_per_node")
+                and (r.get("params") or {}).get("train_partitions", 0) < r.get("task_slots", 0)]
+    if not gathered:
+        return ""
+    partitions = sorted({r["params"]["train_partitions"] for r in gathered})
+    return (f"{len(gathered)} of these runs trained in {' or '.join(map(str, partitions))} "
+            "partition(s), fewer than their task slots: each node read its own slice, then "
+            "rows under about 10 MB per partition were gathered, so the fit's tasks ran on "
+            "fewer nodes (each partition costs a task in every iteration).")
+
+
 def node_resources(summary: pd.DataFrame, work: pd.DataFrame) -> pd.DataFrame:
     """Per node and run: the unified run's share on it beside the node's own model."""
     shares = work.assign(source="unified run, its share on the node")
@@ -515,6 +528,8 @@ def render_markdown(trains: list[dict], summary: pd.DataFrame, figures=(),
         lines += ["How the unified runs' work spread over the nodes, mean over the unified runs "
                   "(what the seed's Executors screenshot showed):", "",
                   markdown_table(work_table(work)), ""]
+        gathered = gathered_words(trains)
+        lines += [gathered, ""] if gathered else []
     elif plots.NODES_PNG in figures:
         lines += ["No unified run records its work per node; the figure shows what each "
                   "node's own model used.", ""]

@@ -81,6 +81,20 @@ def test_each_federated_run_combines_the_nodes_newest_models_afresh(tmp_path):
     assert len(calls) == 3  # the warm-up too
 
 
+def test_a_bench_forgets_earlier_event_logs_and_keeps_everything_else(tmp_path):
+    for node in bench.sandbox.NODES:
+        log_dir = tmp_path / "nodes" / node / "eventlogs" / f"eventlog_v2_app-{node}"
+        log_dir.mkdir(parents=True)
+        (log_dir / "events_1.zstd").write_bytes(b"x")
+        (tmp_path / "nodes" / node / "eventlogs" / f"app-{node}.inprogress").write_text("x")
+        (tmp_path / "nodes" / node / "runs").mkdir()
+        (tmp_path / "nodes" / node / "runs" / "r.json").write_text("{}")
+    bench.forget_event_logs(str(tmp_path))
+    for node in bench.sandbox.NODES:
+        assert list((tmp_path / "nodes" / node / "eventlogs").iterdir()) == []
+        assert (tmp_path / "nodes" / node / "runs" / "r.json").read_text() == "{}"
+
+
 def _row(rows, model, engine, fit, rss_gib):
     return {"rows": rows, "model": model, "engine": engine, "train_rows": int(rows * 0.8),
             "fit_seconds_median": fit, "total_seconds_median": fit + 10,

@@ -168,6 +168,10 @@ def test_unified_run_records_how_its_work_spread_over_the_nodes(cluster, trained
     assert len(executors) == len(set(executors)) == 3
     for node in work.values():
         assert node["tasks"] > 0 and node["cpu_seconds"] > 0 and node["peak_memory_bytes"] > 0
+    # 3000 rows train in one partition: each LBFGS iteration is one task, where it is cached
+    assert record["params"]["train_partitions"] == 1
+    tasks = sorted(node["tasks"] for node in work.values())
+    assert tasks[-1] - tasks[0] >= 10
 
 
 def test_drivers_map_spark_classes_from_the_class_data_archive(cluster, trained):

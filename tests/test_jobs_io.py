@@ -140,7 +140,7 @@ def test_finish_run_writes_the_record_and_the_model(spark, tmp_path):
         model, rows, "local", str(tmp_path / "root"), Stopwatch(), run_id="n-s1-x", model="n",
         seed=1, train_nodes=["n"], rows_per_node={"n": 60}, train_rows=60, fit_seconds=1.5,
         classifier=features.LOGISTIC_REGRESSION, feature_set="default",
-        params={"repartition_by": None})
+        params={"repartition_by": None, "train_partitions": 1})
     with open(runs.record_path(str(tmp_path / "root"), "n-s1-x"), encoding="utf-8") as handle:
         written = json.load(handle)
     assert written == record
@@ -149,7 +149,7 @@ def test_finish_run_writes_the_record_and_the_model(spark, tmp_path):
     assert written["params"] == {"reg_param": features.REG_PARAM,
                                  "elastic_net_param": features.ELASTIC_NET_PARAM,
                                  "max_iter": features.MAX_ITER, "tol": features.TOL,
-                                 "repartition_by": None}
+                                 "repartition_by": None, "train_partitions": 1}
     assert written["model_description"] is None  # only trees are described
     assert written["total_seconds"] >= 0 and written["fit_seconds"] == 1.5
     assert os.path.exists(runs.model_path(str(tmp_path / "root"), "n-s1-x"))

@@ -158,6 +158,19 @@ def test_small_slices_train_in_one_partition_large_ones_on_every_core():
     assert partitions_for(500_000_000, 4) == 4
 
 
+def test_small_data_fits_without_adaptive_execution_in_one_shuffle_partition(spark):
+    from nodewise.jobcli import SMALL_DATA_CONF, tune_for_size
+
+    small, large, untouched = (spark.newSession() for _ in range(3))  # own SQL settings
+    tune_for_size(small, 300_000)  # 3000 rows
+    tune_for_size(large, 300_000_000)  # 3M rows
+    assert {key: small.conf.get(key) for key in SMALL_DATA_CONF} == {
+        "spark.sql.adaptive.enabled": "false", "spark.sql.shuffle.partitions": "1"}
+    assert {key: large.conf.get(key) for key in SMALL_DATA_CONF} == {
+        key: untouched.conf.get(key) for key in SMALL_DATA_CONF}
+    assert large.conf.get("spark.sql.adaptive.enabled") == "true"
+
+
 def test_the_sandbox_inventory_mirrors_the_embedded_default():
     """bench and e2e run a copy of inventories/local.ini: same settings, own paths and ports."""
     import os

@@ -524,6 +524,19 @@ def test_work_per_node_is_the_mean_over_unified_runs(unified_work):
          "CPU s": "3.00", "share of CPU": "67%", "run s": "6.00", "peak memory MiB": "1024"}]
 
 
+def test_unified_runs_gathered_into_fewer_partitions_than_slots_are_named():
+    def unified(seed, partitions):
+        return {"run_id": f"u{seed}", "model": "unified", "seed": seed, "finished_at": str(seed),
+                "task_slots": 3, "params": {"train_partitions": partitions},
+                "work_per_node": {"master": _work(1.0, 10, 500)}}
+
+    assert report.gathered_words([unified(1, 3), unified(2, 3)]) == ""
+    words = report.gathered_words([unified(1, 1), unified(2, 3), unified(3, 1)])
+    assert words.startswith("2 of these runs trained in 1 partition(s), fewer than")
+    assert report.gathered_words([unified(1, 2), unified(2, 1)]).startswith(
+        "2 of these runs trained in 1 or 2 partition(s)")
+
+
 def test_node_resources_put_the_unified_share_beside_the_nodes_own_model(unified_work):
     trains, evaluations = report.load_records(str(unified_work))
     summary = report.summary_frame(report.summary_rows(trains, evaluations))

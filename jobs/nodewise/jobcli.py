@@ -9,6 +9,7 @@ import time
 from pyspark.sql import SparkSession
 
 from nodewise import features, schema
+from nodewise.slices import BYTES_PER_PARTITION
 
 
 def setup_logging() -> None:
@@ -28,6 +29,22 @@ def parser(description: str) -> argparse.ArgumentParser:
                         default=schema.DEFAULT_FEATURE_SET,
                         help="'full' adds Automation_Probability_2030, the label's source")
     return result
+
+
+# For a fit on small data (one partition's worth, under ~10 MB): adaptive
+# execution re-plans each query and runs an extra job per cached input, which
+# costs more than it saves there; without it, a shuffle needs a fixed count.
+SMALL_DATA_CONF = {
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.shuffle.partitions": "1",
+}
+
+
+def tune_for_size(spark: SparkSession, data_bytes: int) -> None:
+    """Set SMALL_DATA_CONF for what follows (fit and scoring) when the data is small."""
+    if data_bytes <= BYTES_PER_PARTITION:
+        for key, value in SMALL_DATA_CONF.items():
+            spark.conf.set(key, value)
 
 
 def session(app_name: str) -> SparkSession:

@@ -54,11 +54,13 @@ def read_slice(path: str, node: str, seed: int) -> pa.Table:
     return pa.Table.from_batches(list(iter_slice(path, node, seed)), schema=ARROW_SCHEMA)
 
 
-# About 100 bytes per row of the CSV: rows per partition of a slice read in local
-# mode, before a slice is worth splitting across cores. Each partition costs a
-# task in every one of the fit's ~15 jobs: measured on 800 training rows
-# (local[*], 2 cores), fit 2.73 s in 2 partitions, 2.24 s in 1.
+# Bytes of CSV per partition before data is worth splitting across cores
+# (about 100,000 rows). Each partition costs a task in every one of the fit's
+# ~15 jobs: measured on 800 training rows (local[*], 2 cores), fit 2.73 s in 2
+# partitions, 2.24 s in 1.
 BYTES_PER_PARTITION = 10_000_000
+# A row of the CSV: the real file has 303,550 bytes for 3000 rows.
+CSV_BYTES_PER_ROW = 100
 
 
 def partitions_for(slice_bytes: int, cores: int) -> int:
