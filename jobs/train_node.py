@@ -33,10 +33,10 @@ def extract(spark, data_dir: str, node: str, seed: int):
     return rows.filter(~rows[IS_TEST]), rows.filter(rows[IS_TEST])
 
 
-def train(train_rows, classifier: str, feature_set: str):
+def train(train_rows, classifier: str, feature_set: str, small: bool):
     """Fit the shared pipeline; returns the model and the seconds `fit` took."""
     watch = Stopwatch()
-    model = features.build_pipeline(classifier, feature_set).fit(train_rows)
+    model = features.fit_pipeline(train_rows, classifier, feature_set, small=small)
     return model, watch.seconds()
 
 
@@ -46,8 +46,8 @@ def run(spark, args, watch: Stopwatch) -> dict:
     if n_train == 0:
         raise ValueError(f"node {args.node}: no training rows in "
                          f"{slice_path(args.data_dir, args.node)}")
-    tune_for_size(spark, os.path.getsize(slice_path(args.data_dir, args.node)))
-    model, fit_seconds = train(train_rows, args.classifier, args.feature_set)
+    small = tune_for_size(spark, os.path.getsize(slice_path(args.data_dir, args.node)))
+    model, fit_seconds = train(train_rows, args.classifier, args.feature_set, small)
     record = training.finish_run(
         model, test_rows, "local", args.out_dir, watch,
         run_id=runs.new_run_id(args.node, args.seed), model=args.node, seed=args.seed,

@@ -137,10 +137,11 @@ def run(spark, args, watch: Stopwatch) -> dict:
     elif partitions < slots:
         rows = repartition(rows, partitions)
     train_rows, test_rows = rows.filter(~rows[IS_TEST]), rows.filter(rows[IS_TEST])
-    tune_for_size(spark, data_bytes)
+    small = tune_for_size(spark, data_bytes)
     phase(spark, "nodewise-fit", f"fit the {args.classifier} pipeline")
     fit_watch = Stopwatch()
-    model = features.build_pipeline(args.classifier, args.feature_set).fit(train_rows)
+    model = features.fit_pipeline(train_rows, args.classifier, args.feature_set,
+                                   small=small)
     fit_seconds = fit_watch.seconds()
     work = resources.work_per_node(
         spark, READ_GROUP, {row[PARTITION]: row[NODE] for row in counts},

@@ -77,15 +77,36 @@ def test_unknown_label_is_an_error(spark):
         features.label_indexer().transform(rows).collect()
 
 
-def test_a_fitted_pipeline_learns_the_job_groups(spark):
+def job_group_rows(spark, n=300):
+    """Rows whose label follows from the job title's group."""
     rng = np.random.default_rng(0)
     rows = []
-    for _ in range(300):
+    for _ in range(n):
         (low, high), titles = schema.JOB_GROUPS[rng.integers(0, 3)]
         rows.append(make_row(titles[rng.integers(0, len(titles))],
-                             automation=round(float(rng.uniform(low + 0.01, high - 0.01)), 2)))
-    data = frame(spark, rows)
+                             automation=round(float(rng.uniform(low + 0.01, high - 0.01)), 2),
+                             salary=int(rng.integers(30_000, 150_000))))
+    return frame(spark, rows)
+
+
+def test_a_fitted_pipeline_learns_the_job_groups(spark):
+    data = job_group_rows(spark)
     model = features.build_pipeline().fit(data)
     predicted = model.transform(data).select("label", "prediction").collect()
     accuracy = sum(r.label == r.prediction for r in predicted) / len(predicted)
     assert accuracy == 1.0
+
+
+@pytest.mark.parametrize("classifier", [features.LOGISTIC_REGRESSION, features.DECISION_TREE])
+def test_small_data_fit_reads_a_checkpoint_and_gives_the_same_model(spark, classifier):
+    data = job_group_rows(spark)
+    plain = features.fit_pipeline(data, classifier, small=False)
+    checkpointed = features.fit_pipeline(data, classifier, small=True)
+    assert [type(s) for s in checkpointed.stages] == [type(s) for s in plain.stages]
+    probabilities = [[row.probability.toArray() for row in
+                      model.transform(data).select("probability").collect()]
+                     for model in (plain, checkpointed)]
+    np.testing.assert_allclose(probabilities[0], probabilities[1], atol=1e-9)
+    if classifier == features.LOGISTIC_REGRESSION:
+        read = checkpointed.stages[-1].summary.predictions._jdf.queryExecution().analyzed()
+        assert "LogicalRDD" in read.toString() and "VectorAssembler" not in read.toString()

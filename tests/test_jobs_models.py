@@ -162,8 +162,8 @@ def test_small_data_fits_without_adaptive_execution_in_one_shuffle_partition(spa
     from nodewise.jobcli import SMALL_DATA_CONF, tune_for_size
 
     small, large, untouched = (spark.newSession() for _ in range(3))  # own SQL settings
-    tune_for_size(small, 300_000)  # 3000 rows
-    tune_for_size(large, 300_000_000)  # 3M rows
+    assert tune_for_size(small, 300_000)  # 3000 rows
+    assert not tune_for_size(large, 300_000_000)  # 3M rows
     assert {key: small.conf.get(key) for key in SMALL_DATA_CONF} == {
         "spark.sql.adaptive.enabled": "false", "spark.sql.shuffle.partitions": "1"}
     assert {key: large.conf.get(key) for key in SMALL_DATA_CONF} == {

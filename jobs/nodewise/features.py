@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pyspark.ml import Pipeline
+from pyspark.ml import Pipeline, PipelineModel
 from pyspark.ml.classification import (DecisionTreeClassifier, LogisticRegression,
                                        RandomForestClassifier)
 from pyspark.ml.feature import OneHotEncoder, StringIndexerModel, VectorAssembler
+from pyspark.sql import DataFrame
 
 from nodewise import schema
 
@@ -111,3 +112,22 @@ def build_pipeline(classifier: str = LOGISTIC_REGRESSION,
     """The seed's pipeline: StringIndexer, OneHotEncoder, VectorAssembler, classifier."""
     return Pipeline(stages=[*feature_stages(feature_set), label_indexer(),
                             build_classifier(classifier, reg_param, elastic_net_param)])
+
+
+def fit_pipeline(rows: DataFrame, classifier: str = LOGISTIC_REGRESSION,
+                 feature_set: str = schema.DEFAULT_FEATURE_SET, *,
+                 small: bool = False) -> PipelineModel:
+    """The fitted pipeline of `build_pipeline`, with the same stages.
+
+    On small data the classifier reads a lazy local checkpoint of the features:
+    Spark plans the feature transforms once, not in each of the classifier's
+    passes over its input, and each LBFGS iteration's task no longer carries
+    their lineage. Large data skips it: the checkpoint would be a second copy
+    of the rows beside the classifier's own cache.
+    """
+    if not small:
+        return build_pipeline(classifier, feature_set).fit(rows)
+    prepare = Pipeline(stages=[*feature_stages(feature_set), label_indexer()]).fit(rows)
+    prepared = prepare.transform(rows).select(FEATURES, LABEL_INDEX)
+    fitted = build_classifier(classifier).fit(prepared.localCheckpoint(eager=False))
+    return PipelineModel(stages=[*prepare.stages, fitted])

@@ -40,11 +40,14 @@ SMALL_DATA_CONF = {
 }
 
 
-def tune_for_size(spark: SparkSession, data_bytes: int) -> None:
-    """Set SMALL_DATA_CONF for what follows (fit and scoring) when the data is small."""
-    if data_bytes <= BYTES_PER_PARTITION:
+def tune_for_size(spark: SparkSession, data_bytes: int) -> bool:
+    """Set SMALL_DATA_CONF for what follows (fit and scoring) when the data is
+    small; returns whether it is."""
+    small = data_bytes <= BYTES_PER_PARTITION
+    if small:
         for key, value in SMALL_DATA_CONF.items():
             spark.conf.set(key, value)
+    return small
 
 
 def session(app_name: str) -> SparkSession:
