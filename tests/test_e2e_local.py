@@ -14,6 +14,8 @@ import re
 import subprocess
 import sys
 import urllib.request
+import zipfile
+from pathlib import Path
 
 import pyspark
 import pytest
@@ -237,9 +239,30 @@ def master_pid(root) -> int:
     return int(pid_file.read_text())
 
 
-def test_a_changed_template_restarts_the_daemons_on_the_same_ports(cluster, trained):
+def plant_retired_job_files(root):
+    """Job files the project no longer has, as an older checkout left them on worker1."""
+    jobs_dir = root / "nodes" / "worker1" / "jobs"
+    (jobs_dir / "federate.py").write_text("# removed from the project\n")
+    (jobs_dir / "nodewise" / "retired.py").write_text("# removed from the project\n")
+    return jobs_dir
+
+
+def assert_only_the_projects_job_files(jobs_dir):
+    assert sorted(p.name for p in jobs_dir.glob("*.py")) == sorted(
+        p.name for p in (Path(PROJECT) / "jobs").glob("*.py"))
+    assert not (jobs_dir / "nodewise" / "retired.py").exists()
+    with zipfile.ZipFile(jobs_dir / "nodewise.zip") as archive:
+        names = archive.namelist()
+    assert "nodewise/retired.py" not in names and "nodewise/features.py" in names
+
+
+def test_a_later_site_run_restarts_changed_daemons_and_drops_retired_job_files(cluster, trained):
+    """One site run after changes: a changed template restarts the daemons on the
+    same ports, and job files the project no longer has leave the node and the
+    --py-files archive."""
     root, inventory = cluster
     before = master_pid(root)
+    jobs_dir = plant_retired_job_files(root)
     extra = '{"nodewise_spark_conf_extras": {"spark.ui.retainedJobs": "500"}}'
     run(os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory),
         "site.yml", "-e", extra)
@@ -251,6 +274,7 @@ def test_a_changed_template_restarts_the_daemons_on_the_same_ports(cluster, trai
         state = json.load(r)
     assert state["url"] == f"spark://127.0.0.1:{PORT_BASE + 77}"
     assert len([w for w in state["workers"] if w["state"] == "ALIVE"]) == 3
+    assert_only_the_projects_job_files(jobs_dir)
     make("up", inventory)  # back to the plain configuration
     assert "retainedJobs" not in (root / "nodes" / "master" / "conf" / "spark-defaults.conf").read_text()
 
