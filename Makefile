@@ -2,6 +2,9 @@
 # nodewise CLI (python -m nodewise_cli), ansible-playbook and spark-submit.
 
 INVENTORY ?= inventory.ini
+# Extra ansible-playbook options for every target that runs a playbook,
+# e.g. ANSIBLE_ARGS=-K (sudo asks for a password), --diff, -v.
+ANSIBLE_ARGS ?=
 LOCAL_INVENTORY := inventories/local.ini
 ROWS ?= 3000
 SEED ?= 42
@@ -16,20 +19,22 @@ BENCH_ROWS ?= 3000 30000 300000 3000000
 BENCH_RUNS ?= 5
 MODEL ?= logistic_regression
 FEATURES ?= default
+# make uninstall removes nodewise from the nodes only with CONFIRM=yes.
+CONFIRM ?=
 
 VENV := .venv
 READY := $(VENV)/.nodewise-installed
 PYTHON := $(VENV)/bin/python
 NODEWISE := $(PYTHON) -m nodewise_cli
-PLAYBOOK := $(VENV)/bin/ansible-playbook -i $(INVENTORY)
+PLAYBOOK := $(VENV)/bin/ansible-playbook -i $(INVENTORY) $(ANSIBLE_ARGS)
 PLAYBOOKS := ansible/playbooks
 TRAIN_VARS = -e "nodewise_seeds='$(SEEDS)'" -e nodewise_classifier=$(MODEL) \
 	-e nodewise_feature_set=$(FEATURES)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data up down status ui bench train-node train-nodes train-unified evaluate \
-	report demo test test-unit test-e2e lint clean guard-NODE
+.PHONY: help setup data up down status ui uninstall bench train-node train-nodes train-unified \
+	evaluate report demo test test-fast test-unit test-e2e lint clean guard-NODE
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -37,7 +42,7 @@ help: ## List the targets
 $(READY): requirements.lock scripts/setup.sh
 	scripts/setup.sh $(VENV) requirements.lock
 
-setup: $(READY) ## Build .venv from requirements.lock (checks for Java 17 or 21)
+setup: $(READY) ## Build .venv from requirements.lock with python3 or SETUP_PYTHON= (3.11+); Java only for demo/test/bench
 
 data: $(READY) ## Generate (or import SOURCE=) the dataset and split it per INVENTORY host
 ifeq ($(strip $(SOURCE)),)
@@ -58,6 +63,9 @@ status: $(READY) ## Show each node's daemons, alive workers and web UI addresses
 
 ui: $(READY) ## Print (and open, where a browser is) the master, worker and history server UIs
 	$(PLAYBOOK) $(PLAYBOOKS)/ui.yml
+
+uninstall: $(READY) ## Remove from every node what up put there (needs CONFIRM=yes; keeps Java)
+	$(PLAYBOOK) $(PLAYBOOKS)/uninstall.yml $(if $(filter yes,$(CONFIRM)),-e nodewise_confirm=yes)
 
 guard-NODE:
 	@test -n "$(NODE)" || { echo "NODE not set: make train-node NODE=<node>; nodes in $(INVENTORY):"; \
@@ -89,6 +97,10 @@ demo: $(READY) ## The whole comparison on three local nodes (leaves the cluster 
 
 test: $(READY) ## Run every test: lint, unit, end to end
 	$(PYTHON) -m pytest tests
+
+test-fast: $(READY) ## Run the unit and local end-to-end tests (no namespace hosts or booted machines)
+	$(PYTHON) -m pytest tests --ignore=tests/test_vm_path.py --ignore=tests/test_e2e_hosts.py \
+		--ignore=tests/test_nshosts.py
 
 test-unit: $(READY) ## Run the unit tests only
 	$(PYTHON) -m pytest tests -m "not e2e"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import click
@@ -157,16 +156,46 @@ def bench_command(sizes: tuple[int, ...], runs: int, work_dir: str, out_dir: str
         _fail(f"the benchmark stopped; sizes measured before are in {out_dir}: {error}")
 
 
+def _target_value(parse):
+    """A click callback: `parse` checks the value; its ValueError names the bad value."""
+    def callback(context: click.Context, param: click.Parameter, value: str) -> str:
+        try:
+            return parse(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error), context, param) from None
+    return callback
+
+
+def _controller(attribute: str) -> tuple:
+    """This machine's value: the option's default, and how --help shows it."""
+    value = getattr(wheelhouse.controller_target(), attribute)
+    return value, f"this machine's: {value or 'none'}"
+
+
 @main.command(name="wheelhouse")
 @click.option("--lock", type=click.Path(exists=True, dir_okay=False), default="requirements.lock",
               show_default=True, help="Pinned requirements; lines marked '# node' are built.")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=os.path.join("build", "wheelhouse"),
               show_default=True, help="Where the wheels go.")
-def wheelhouse_command(lock: str, out_dir: str) -> None:
-    """Build the nodes' wheelhouse (skipped when it is already complete)."""
+@click.option("--python-version", default=_controller("python_version")[0],
+              show_default=_controller("python_version")[1],
+              callback=_target_value(wheelhouse.parse_python_version),
+              help="The nodes' Python, major.minor, e.g. 3.11.")
+@click.option("--machine", default=_controller("machine")[0],
+              show_default=_controller("machine")[1],
+              callback=_target_value(wheelhouse.parse_machine),
+              help="The nodes' machine as `uname -m` prints it: x86_64, aarch64, ...")
+@click.option("--libc", default=_controller("libc")[0], show_default=_controller("libc")[1],
+              callback=_target_value(lambda value: wheelhouse.parse_libc(value) and value),
+              help="The nodes' libc as '-'.join(platform.libc_ver()) prints it: glibc-2.36, "
+                   "or musl-1.2.")
+def wheelhouse_command(lock: str, out_dir: str, python_version: str, machine: str,
+                       libc: str) -> None:
+    """Build the nodes' wheelhouse for their Python and platform (skipped when complete)."""
+    target = wheelhouse.Target(python_version, machine, libc)
     try:
-        stamp, built = wheelhouse.build(lock, out_dir)
-    except (ValueError, subprocess.CalledProcessError) as error:
+        stamp, built = wheelhouse.build(lock, out_dir, target)
+    except ValueError as error:
         _fail(f"could not build the wheelhouse: {error}")
     state = "built" if built else "already complete"
     click.echo(f"wheelhouse {state}: {out_dir} ({os.path.basename(stamp)})")

@@ -1,29 +1,85 @@
 #!/usr/bin/env bash
 # Build the project's virtual environment from the pinned requirements.
-# Usage: scripts/setup.sh VENV REQUIREMENTS
+# Usage: [PYTHON=python3.12] scripts/setup.sh VENV REQUIREMENTS
+# (through make: SETUP_PYTHON=python3.12 make setup, since the Makefile's own
+# PYTHON is the venv's interpreter and make passes that one on).
+# Needs a Python >= 3.11 that can make a venv (ensurepip). Java is needed only
+# to run Spark on this machine (the embedded default: make demo, test, bench);
+# with VMs the controller never runs a JVM, so a missing Java is only a note.
 set -euo pipefail
 venv=${1:-.venv}
 requirements=${2:-requirements.lock}
+# The Python that builds the venv: SETUP_PYTHON, else PYTHON, else python3.
+python_env=${PYTHON:-}
+if [ "$python_env" = "$venv/bin/python" ]; then
+    # make exports its own PYTHON (the venv's, which does not exist yet).
+    echo "note: ignoring PYTHON=$python_env, the Makefile's; to choose the Python through make," \
+        "use SETUP_PYTHON=" >&2
+    python_env=
+fi
+python=${SETUP_PYTHON:-${python_env:-python3}}
+
+python_help() {
+    echo "Install Python 3.11 or newer with venv support, e.g.:" >&2
+    echo "  sudo apt-get install python3 python3-venv      (Debian/Ubuntu)" >&2
+    echo "  brew install python@3.12                        (macOS; or the installer from python.org)" >&2
+    echo "or point SETUP_PYTHON= at one: SETUP_PYTHON=python3.12 make setup" >&2
+    echo "  (PYTHON=python3.12 $0 ... when running this script directly)" >&2
+    local found="" candidate
+    for candidate in python3.11 python3.12 python3.13 python3.14; do
+        if command -v "$candidate" >/dev/null 2>&1; then found="$found $candidate"; fi
+    done
+    if [ -n "$found" ]; then echo "found on PATH:$found" >&2; fi
+}
+
+if ! command -v "$python" >/dev/null 2>&1; then
+    echo "error: Python not found: $python" >&2
+    python_help
+    exit 1
+fi
+if ! python_version=$("$python" -c \
+        'import sys; print("%d.%d" % sys.version_info[:2]); sys.exit(sys.version_info < (3, 11))' \
+        2>/dev/null); then
+    echo "error: $python is Python ${python_version:-of unknown version}; nodewise needs 3.11 or newer" >&2
+    python_help
+    exit 1
+fi
+if ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    echo "error: $python (Python $python_version) cannot make a venv: ensurepip is missing" >&2
+    python_help
+    exit 1
+fi
 
 java_major() {
     java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1
 }
 
+java_note() {
+    echo "note: $1. Java 17 or 21 is needed only for the embedded default" >&2
+    echo "  (make demo, make test, make bench run Spark on this machine); the VM path does not need it:" >&2
+    echo "  sudo apt-get install openjdk-17-jre-headless   (Debian/Ubuntu; Debian 13: openjdk-21-jre-headless)" >&2
+    echo "  brew install openjdk@17                        (macOS)" >&2
+}
+
+java_state="no Java"
 if ! command -v java >/dev/null 2>&1; then
-    echo "error: Java not found. Spark 4 needs Java 17 or 21, e.g.:" >&2
-    echo "  sudo apt-get install -y openjdk-17-jre-headless   (Debian/Ubuntu)" >&2
-    exit 1
-fi
-major=$(java_major)
-if [ "$major" != 17 ] && [ "$major" != 21 ]; then
-    echo "error: Java $major found; Spark 4 needs Java 17 or 21, e.g.:" >&2
-    echo "  sudo apt-get install -y openjdk-17-jre-headless   (Debian/Ubuntu)" >&2
-    exit 1
+    java_note "Java not found"
+else
+    major=$(java_major || true)    # macOS's java stub fails when no JDK is installed
+    if [ "$major" = 17 ] || [ "$major" = 21 ]; then
+        java_state="Java $major"
+    elif [ -z "$major" ]; then
+        java_note "java gives no version (is a JDK installed?)"
+        java_state="no working Java"
+    else
+        java_note "Java $major found; Spark 4 needs 17 or 21"
+        java_state="Java $major, unsupported"
+    fi
 fi
 
 # The stamp file marks a complete install; a failed one leaves none.
 rm -f "$venv/.nodewise-installed"
-python3 -m venv "$venv"
+"$python" -m venv "$venv"
 "$venv/bin/pip" install --quiet -r "$requirements"
 # Make the project's code importable from the venv: the shared job package
 # (jobs/nodewise) and the controller CLI (nodewise_cli).
@@ -31,4 +87,4 @@ project=$(cd "$(dirname "$0")/.." && pwd)
 site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 printf '%s\n%s\n' "$project/jobs" "$project" > "$site/nodewise-project.pth"
 touch "$venv/.nodewise-installed"
-echo "ready: $venv (Java $major)"
+echo "ready: $venv (Python $python_version, $java_state)"

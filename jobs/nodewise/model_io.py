@@ -17,6 +17,8 @@ import tempfile
 from pyspark.ml import PipelineModel
 from pyspark.sql import SparkSession
 
+from nodewise.archive import extract_all
+
 ARCHIVE_SUFFIX = ".tar.gz"
 _MODEL_DIR = "model"
 
@@ -37,8 +39,7 @@ def save_model(model: PipelineModel, archive_path: str) -> None:
 def load_model(spark: SparkSession, archive_path: str) -> PipelineModel:
     """Read a model written by `save_model`, on the driver only."""
     with tempfile.TemporaryDirectory() as workdir:
-        with tarfile.open(archive_path, "r:gz") as archive:
-            archive.extractall(workdir, filter="data")
+        extract_all(archive_path, workdir)
         reader = spark._jvm.org.apache.spark.ml.PipelineModel.read()
         java_model = reader.loadFromLocal(os.path.join(workdir, _MODEL_DIR))
         return PipelineModel._from_java(java_model)
