@@ -1,0 +1,235 @@
+"""The VM path, first time, no hand edits: fresh Debian 12 machines driven
+from a Debian 13 controller, as a user drives Vagrant boxes from a laptop.
+
+The machines (tests/machines.py) are booted with systemd as PID 1, shaped
+like the `debian/bookworm64` box: user `vagrant` with password-less sudo,
+Debian's python3 3.11.2, no Java, no python3-venv, no python3-packaging, and
+a package source but no package index. The controller is a Debian 13 root
+with Python 3.13 and no Java, holding its own copy of the project; every
+command below is typed there as the README says. The machines boot once for
+this module and are shared by its tests, which run in order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import time
+import urllib.request
+
+import pytest
+
+import machines as vm
+
+pytestmark = pytest.mark.e2e
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NODES = ["master", "worker1", "worker2"]
+UNITS = ["nodewise-spark-master", "nodewise-spark-worker", "nodewise-spark-history"]
+ROWS = 900
+INVENTORY = "vms.ini"                     # in the controller's project folder
+KEY = "/home/user/.ssh/vms_key"           # the machines' key, on the controller
+# The machines all see the host's memory, so their inventory sets the sizes.
+SIZES = ["nodewise_worker_cores=1", "nodewise_worker_memory=1536m",
+         "nodewise_executor_memory=1g"]
+
+
+@pytest.fixture(scope="module")
+def machines(tmp_path_factory):
+    reason = vm.skip_reason()
+    if reason:
+        pytest.skip(reason)
+    base = tmp_path_factory.mktemp("vms")
+    with vm.Machines(NODES, base) as made:
+        yield made
+
+
+def vm_inventory(machines) -> str:
+    """The project's inventory.ini with the machines' addresses and key, as a user edits it."""
+    with open(os.path.join(PROJECT, "inventory.ini"), encoding="utf-8") as handle:
+        text = handle.read()
+    for name in NODES:
+        text, count = re.subn(rf"^({name}\s+ansible_host=)\S+", rf"\g<1>{machines[name].address}",
+                              text, flags=re.M)
+        assert count == 1, f"inventory.ini has no line for {name}"
+    extra = [f"ansible_ssh_private_key_file={KEY}", *SIZES]
+    if "UserKnownHostsFile" not in text:     # until inventory.ini has it
+        extra.append("ansible_ssh_common_args='-o UserKnownHostsFile={{ inventory_dir }}/.known_hosts "
+                     "-o StrictHostKeyChecking=accept-new'")
+    return text + "\n".join(extra) + "\n"
+
+
+@pytest.fixture(scope="module")
+def controller(machines):
+    made = vm.Controller(machines.base, PROJECT).start()
+    key = made.path(KEY)
+    key.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(machines.key, key)
+    os.chmod(key, 0o600)
+    made.path(f"{made.PROJECT}/{INVENTORY}").write_text(vm_inventory(machines))
+    return made
+
+
+def make(controller, targets: str, **kwargs):
+    return controller.run(f"make {targets} INVENTORY={INVENTORY}", **kwargs)
+
+
+@pytest.fixture(scope="module")
+def sequence(controller):
+    """The README's VM sequence, typed on the controller; the outputs by step."""
+    steps = {}
+    for step in (f"data ROWS={ROWS}", "up", "train-nodes", "train-unified", "evaluate", "report"):
+        steps[step.split()[0]] = make(controller, step)
+    return steps
+
+
+def summary(controller) -> list[dict]:
+    path = controller.path(f"{controller.PROJECT}/reports/summary.csv")
+    return list(csv.DictReader(io.StringIO(path.read_text())))
+
+
+def master_json(machines) -> dict:
+    with urllib.request.urlopen(f"http://{machines['master'].address}:8080/json/",
+                                timeout=10) as response:
+        return json.load(response)
+
+
+def alive_workers(machines) -> list[str]:
+    return sorted(w["host"] for w in master_json(machines)["workers"] if w["state"] == "ALIVE")
+
+
+def wait_for_whole_cluster(machines, timeout: float) -> float:
+    """Seconds until every machine's worker is ALIVE at the master, or fail naming the missing."""
+    started = time.monotonic()
+    expected = sorted(machines[n].address for n in NODES)
+    alive: list[str] = []
+    while time.monotonic() - started < timeout:
+        try:
+            alive = alive_workers(machines)
+        except OSError:
+            alive = []
+        if alive == expected:
+            return time.monotonic() - started
+        time.sleep(1)
+    missing = [n for n in NODES if machines[n].address not in alive]
+    raise AssertionError(f"workers not back within {timeout} s: {missing}")
+
+
+def recap(output: str) -> dict:
+    """Host name -> the PLAY RECAP counters."""
+    counters = {}
+    for host, fields in re.findall(r"^(\S+)\s+:\s+(ok=\d+.*)$", output, re.M):
+        counters[host] = {k: int(v) for k, v in (f.split("=") for f in fields.split())}
+    return counters
+
+
+def worker_ids(machines, name: str) -> list[str]:
+    """The ids of the ALIVE workers the master lists at machine `name`'s address."""
+    try:
+        workers = master_json(machines)["workers"]
+    except OSError:
+        return []
+    return [w["id"] for w in workers
+            if w["state"] == "ALIVE" and w["host"] == machines[name].address]
+
+
+def test_the_controller_is_not_the_nodes(machines, controller):
+    assert controller.run("python3 -c 'import sys; print(sys.version_info[:2])'").stdout.strip() \
+        == "(3, 13)"
+    assert controller.run("command -v java", check=False).returncode != 0
+    for name in NODES:
+        result = machines.run_on(name, "python3 -c 'import platform; print(platform.python_version())';"
+                                       " command -v java || echo no-java")
+        assert result.stdout.split() == ["3.11.2", "no-java"], result.stderr
+
+
+def test_every_model_is_scored_on_the_global_test_set(sequence, controller):
+    rows = summary(controller)
+    global_rows = {row["model"]: row for row in rows if row["eval_set"] == "global"}
+    assert {"master", "worker1", "worker2", "unified", "federated", "vote"} <= set(global_rows)
+    for model, row in global_rows.items():
+        if model == "sklearn":
+            continue
+        assert row["eval_nodes"].split() == NODES, model
+        assert float(row["f1"]) > 0.9, (model, row["f1"])
+    unified = global_rows["unified"]
+    assert int(unified["train_rows"]) + int(unified["test_rows"]) == ROWS
+
+
+def test_the_roles_installed_java_venv_and_spark(sequence, machines):
+    for name in NODES:
+        result = machines.run_on(
+            name, "java -version 2>&1 | head -n 1; dpkg-query -W -f '${Status}\\n' python3-venv"
+                  " python3-packaging; sudo -u spark /opt/nodewise/venv/bin/python -c "
+                  "'import platform, pyspark; print(platform.python_version(), pyspark.__version__)'")
+        lines = result.stdout.splitlines()
+        assert len(lines) == 4, result.stdout + result.stderr
+        assert lines[0].startswith('openjdk version "17.'), result.stdout + result.stderr
+        assert lines[1:3] == ["install ok installed"] * 2
+        assert lines[3] == "3.11.2 4.3.0"
+
+
+def test_the_nodes_got_wheels_for_their_python_not_the_controllers(sequence, controller):
+    wheelhouses = sorted(p.name for p in controller.path(
+        f"{controller.PROJECT}/build/wheelhouse").iterdir())
+    assert wheelhouses == ["cp311-x86_64-glibc-2.36"]
+    wheels = os.listdir(controller.path(f"{controller.PROJECT}/build/wheelhouse/{wheelhouses[0]}"))
+    assert any(w.startswith("numpy-") and "-cp311-" in w for w in wheels), wheels
+    assert not any("cp313" in w for w in wheels), wheels
+
+
+def test_daemons_are_active_enabled_units_run_by_the_service_user(sequence, machines):
+    for name in NODES:
+        units = UNITS if name == "master" else ["nodewise-spark-worker"]
+        for unit in units:
+            result = machines.run_on(name, f"systemctl is-active {unit}; systemctl is-enabled {unit};"
+                                           f" ps -o user= -p $(systemctl show -p MainPID --value {unit})")
+            assert result.stdout.split() == ["active", "enabled", "spark"], (name, unit, result.stdout)
+
+
+def test_a_second_run_from_a_plain_shell_with_the_users_ansible_changes_nothing(sequence,
+                                                                               controller):
+    # No .venv on PATH: the user's own ansible-core, the oldest the README names.
+    result = controller.run(f"ansible-playbook --version | head -n 1; "
+                            f"ansible-playbook -i {INVENTORY} site.yml",
+                            path_first=f"{vm.CONTROLLER_ANSIBLE_DIR}/bin")
+    assert "core 2.18." in result.stdout.splitlines()[0]
+    counters = recap(result.stdout)
+    assert sorted(counters) == NODES
+    assert all(c["changed"] == 0 and c["failed"] == 0 for c in counters.values()), result.stdout[-4000:]
+
+
+def test_a_worker_killed_with_sigkill_is_back_within_60_seconds(sequence, machines):
+    [old_id] = worker_ids(machines, "worker2")
+    pid = machines.run_on("worker2", "systemctl show -p MainPID --value nodewise-spark-worker")
+    assert pid.stdout.strip().isdigit() and pid.stdout.strip() != "0"
+    assert machines.run_on("worker2", f"sudo kill -9 {pid.stdout.strip()}").returncode == 0
+    killed = time.monotonic()
+    # a new worker process registers anew: a new id at the same address
+    while time.monotonic() - killed < 60:
+        ids = worker_ids(machines, "worker2")
+        if ids and old_id not in ids:
+            break
+        time.sleep(1)
+    else:
+        raise AssertionError(f"worker2 not back as a new worker within 60 s: {worker_ids(machines, 'worker2')}")
+    print(f"worker2 back after {time.monotonic() - killed:.1f} s")
+    wait_for_whole_cluster(machines, timeout=5)
+
+
+def test_a_rebooted_machine_comes_back_with_its_daemons(sequence, machines, controller):
+    machines.power_off("worker1")
+    machines.boot("worker1")
+    wait_for_whole_cluster(machines, timeout=120)
+    result = machines.run_on("worker1", "systemctl is-active nodewise-spark-worker")
+    assert result.stdout.strip() == "active"
+    # the cluster is whole again: a unified run reads every node's slice
+    make(controller, "train-unified")
+    records = sorted(controller.path(f"{controller.PROJECT}/reports/runs").glob("unified-s1-*.json"))
+    record = json.loads(records[-1].read_text())
+    assert sorted(record["rows_per_node"]) == NODES
+    assert record["train_rows"] + record["test_rows"] == ROWS
