@@ -32,7 +32,6 @@ NODES = ["master", "worker1", "worker2"]
 UNITS = ["nodewise-spark-master", "nodewise-spark-worker", "nodewise-spark-history"]
 ROWS = 900
 INVENTORY = "vms.ini"                     # in the controller's project folder
-KEY = "/home/user/.ssh/vms_key"           # the machines' key, on the controller
 # The machines all see the host's memory, so their inventory sets the sizes.
 SIZES = ["nodewise_worker_cores=1", "nodewise_worker_memory=1536m",
          "nodewise_executor_memory=1g"]
@@ -49,27 +48,26 @@ def machines(tmp_path_factory):
 
 
 def vm_inventory(machines) -> str:
-    """The project's inventory.ini with the machines' addresses and key, as a user edits it."""
+    """The project's inventory.ini with the machines' addresses, as a user edits it."""
     with open(os.path.join(PROJECT, "inventory.ini"), encoding="utf-8") as handle:
         text = handle.read()
     for name in NODES:
         text, count = re.subn(rf"^({name}\s+ansible_host=)\S+", rf"\g<1>{machines[name].address}",
                               text, flags=re.M)
         assert count == 1, f"inventory.ini has no line for {name}"
-    extra = [f"ansible_ssh_private_key_file={KEY}", *SIZES]
-    if "UserKnownHostsFile" not in text:     # until inventory.ini has it
-        extra.append("ansible_ssh_common_args='-o UserKnownHostsFile={{ inventory_dir }}/.known_hosts "
-                     "-o StrictHostKeyChecking=accept-new'")
+    extra = list(SIZES)
     return text + "\n".join(extra) + "\n"
 
 
 @pytest.fixture(scope="module")
 def controller(machines):
     made = vm.Controller(machines.base, PROJECT).start()
-    key = made.path(KEY)
-    key.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(machines.key, key)
-    os.chmod(key, 0o600)
+    # Where `vagrant up` leaves each box's key: the inventory finds it there.
+    for name in NODES:
+        key = made.path(f"{made.PROJECT}/.vagrant/machines/{name}/libvirt/private_key")
+        key.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(machines.key, key)
+        os.chmod(key, 0o600)
     made.path(f"{made.PROJECT}/{INVENTORY}").write_text(vm_inventory(machines))
     return made
 
