@@ -31,7 +31,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from nshosts import kill_netns_processes, netns_pids, sh
+from nshosts import kill_netns_processes, make_bridge, make_netns, netns_pids, sh
 
 CACHE = Path(os.environ.get("NODEWISE_MACHINE_CACHE", "/var/cache/nodewise/test-machines"))
 SUBNET = "10.213.78"          # beside the namespace hosts' 10.213.77
@@ -245,12 +245,10 @@ class Machines:
             if not self.key.exists():
                 sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "machines",
                    "-f", str(self.key))
-            sh("ip", "link", "add", BRIDGE, "type", "bridge")
-            sh("ip", "addr", "add", f"{GATEWAY}/24", "dev", BRIDGE)
-            sh("ip", "link", "set", BRIDGE, "up")
+            make_bridge(BRIDGE, GATEWAY)
             for machine in self.machines.values():
                 self._make_root(machine, image)
-                self._make_netns(machine)
+                make_netns(machine.netns, machine.veth, machine.address, BRIDGE)
                 self.boot(machine.name, wait=False)
             for machine in self.machines.values():
                 self.wait_until_up(machine.name)
@@ -274,16 +272,6 @@ class Machines:
         owner = in_root(root, "id", "-u", USER).stdout.strip()
         for path in (ssh_dir, ssh_dir / "authorized_keys"):
             os.chown(path, int(owner), int(owner))
-
-    def _make_netns(self, machine: Machine) -> None:
-        sh("ip", "netns", "add", machine.netns)
-        sh("ip", "link", "add", machine.veth, "type", "veth", "peer", "name", "eth0",
-           "netns", machine.netns)
-        sh("ip", "link", "set", machine.veth, "master", BRIDGE, "up")
-        inside = ("ip", "netns", "exec", machine.netns)
-        sh(*inside, "ip", "link", "set", "lo", "up")
-        sh(*inside, "ip", "addr", "add", f"{machine.address}/24", "dev", "eth0")
-        sh(*inside, "ip", "link", "set", "eth0", "up")
 
     def boot(self, name: str, wait: bool = True) -> None:
         """Boot the machine's root with systemd as PID 1 in its namespace."""
@@ -424,8 +412,9 @@ class Controller:
         tmp = self.base / "controller-tmp"
         tmp.mkdir(exist_ok=True)
         binds.append(f"--bind={tmp}:/tmp")
-        args = ["systemd-nspawn", "-q", "--register=no", "--keep-unit", "-D", str(self.root),
-                *binds, f"--chdir={self.PROJECT}", "--setenv=PATH=" + path,
+        # --console=pipe: the command's output is a pipe, as in a script, not a terminal.
+        args = ["systemd-nspawn", "-q", "--register=no", "--keep-unit", "--console=pipe",
+                "-D", str(self.root), *binds, f"--chdir={self.PROJECT}", "--setenv=PATH=" + path,
                 "--setenv=HOME=/root", "--setenv=LANG=C.UTF-8",
                 "--setenv=PIP_CERT=/etc/ssl/certs/ca-certificates.crt",
                 "bash", "-c", command]

@@ -158,6 +158,25 @@ def wait_for_port(address: str, port: int = 22, timeout: float = 30.0) -> None:
             time.sleep(0.2)
 
 
+def make_bridge(bridge: str, address: str) -> None:
+    """A bridge in the root namespace with `address`/24: the hosts' subnet."""
+    sh("ip", "link", "add", bridge, "type", "bridge")
+    sh("ip", "addr", "add", f"{address}/24", "dev", bridge)
+    sh("ip", "link", "set", bridge, "up")
+
+
+def make_netns(netns: str, veth: str, address: str, bridge: str) -> None:
+    """A network namespace whose eth0 has `address`/24, its peer on `bridge`."""
+    sh("ip", "netns", "add", netns)
+    # The peer end is created directly inside the namespace as eth0.
+    sh("ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns)
+    sh("ip", "link", "set", veth, "master", bridge, "up")
+    inside = ("ip", "netns", "exec", netns)
+    sh(*inside, "ip", "link", "set", "lo", "up")
+    sh(*inside, "ip", "addr", "add", f"{address}/24", "dev", "eth0")
+    sh(*inside, "ip", "link", "set", "eth0", "up")
+
+
 def inventory_text(hosts: list[Host], key: Path, extra_vars: list[str] = ()) -> str:
     """The Ansible inventory: first host is the master, the rest are workers."""
     def line(host: Host) -> str:
@@ -317,20 +336,10 @@ class NsHosts:
                 "Subsystem sftp internal-sftp\n")
 
     def _make_bridge(self) -> None:
-        sh("ip", "link", "add", BRIDGE, "type", "bridge")
-        sh("ip", "addr", "add", f"{GATEWAY}/24", "dev", BRIDGE)
-        sh("ip", "link", "set", BRIDGE, "up")
+        make_bridge(BRIDGE, GATEWAY)
 
     def _make_netns(self, host: Host) -> None:
-        sh("ip", "netns", "add", host.netns)
-        # The peer end is created directly inside the namespace as eth0.
-        sh("ip", "link", "add", host.veth, "type", "veth", "peer", "name", "eth0",
-           "netns", host.netns)
-        sh("ip", "link", "set", host.veth, "master", BRIDGE, "up")
-        inside = ("ip", "netns", "exec", host.netns)
-        sh(*inside, "ip", "link", "set", "lo", "up")
-        sh(*inside, "ip", "addr", "add", f"{host.address}/24", "dev", "eth0")
-        sh(*inside, "ip", "link", "set", "eth0", "up")
+        make_netns(host.netns, host.veth, host.address, BRIDGE)
         # No default route on purpose: the hosts reach only the subnet.
 
     def _start_sshd(self, host: Host) -> None:

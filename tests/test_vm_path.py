@@ -120,7 +120,8 @@ def wait_for_whole_cluster(machines, timeout: float) -> float:
 def recap(output: str) -> dict:
     """Host name -> the PLAY RECAP counters."""
     counters = {}
-    for host, fields in re.findall(r"^(\S+)\s+:\s+(ok=\d+.*)$", output, re.M):
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", output)     # colours, where Ansible saw a terminal
+    for host, fields in re.findall(r"^(\S+)\s+:\s+(ok=\d+.*)$", plain, re.M):
         counters[host] = {k: int(v) for k, v in (f.split("=") for f in fields.split())}
     return counters
 
