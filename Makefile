@@ -1,7 +1,12 @@
 # nodewise: `make help` lists the targets. Recipes only call tools: the
 # nodewise CLI (python -m nodewise_cli), ansible-playbook and spark-submit.
 
-INVENTORY ?= inventory.ini
+# The cluster: the inventory a target was last given (kept in .nodewise/inventory,
+# see nodewise_cli/clusters.py), else inventory.ini. A target given INVENTORY=
+# makes that cluster the current one; other clusters' files wait in reports/clusters/.
+ifeq ($(origin INVENTORY),undefined)
+INVENTORY := $(or $(shell cat .nodewise/inventory 2>/dev/null),inventory.ini)
+endif
 # Extra ansible-playbook options for every target that runs a playbook,
 # e.g. ANSIBLE_ARGS=-K (sudo asks for a password), --diff, -v.
 ANSIBLE_ARGS ?=
@@ -26,6 +31,7 @@ VENV := .venv
 READY := $(VENV)/.nodewise-installed
 PYTHON := $(VENV)/bin/python
 NODEWISE := $(PYTHON) -m nodewise_cli
+USE_CLUSTER = @$(PYTHON) -m nodewise_cli.clusters $(INVENTORY)
 PLAYBOOK := $(VENV)/bin/ansible-playbook -i $(INVENTORY) $(ANSIBLE_ARGS)
 PLAYBOOKS := ansible/playbooks
 TRAIN_VARS = -e "nodewise_seeds='$(SEEDS)'" -e nodewise_classifier=$(MODEL) \
@@ -45,6 +51,7 @@ $(READY): requirements.lock scripts/setup.sh
 setup: $(READY) ## Build .venv from requirements.lock with python3 or SETUP_PYTHON= (3.11+); Java only for demo/test/bench
 
 data: $(READY) ## Generate (or import SOURCE=) the dataset and split it per INVENTORY host
+	$(USE_CLUSTER)
 ifeq ($(strip $(SOURCE)),)
 	$(NODEWISE) generate --rows $(ROWS) --seed $(SEED)
 else
@@ -53,18 +60,23 @@ endif
 	$(NODEWISE) split --inventory $(INVENTORY)
 
 up: $(READY) ## Set up and start the cluster: ansible-playbook site.yml
+	$(USE_CLUSTER)
 	$(PLAYBOOK) site.yml
 
 down: $(READY) ## Stop every Spark daemon on every node
+	$(USE_CLUSTER)
 	$(PLAYBOOK) $(PLAYBOOKS)/down.yml
 
 status: $(READY) ## Show each node's daemons, alive workers and web UI addresses
+	$(USE_CLUSTER)
 	$(PLAYBOOK) $(PLAYBOOKS)/status.yml
 
 ui: $(READY) ## Print (and open, where a browser is) the master, worker and history server UIs
+	$(USE_CLUSTER)
 	$(PLAYBOOK) $(PLAYBOOKS)/ui.yml
 
 uninstall: $(READY) ## Remove from every node what up put there (needs CONFIRM=yes; keeps Java)
+	$(USE_CLUSTER)
 	$(PLAYBOOK) $(PLAYBOOKS)/uninstall.yml $(if $(filter yes,$(CONFIRM)),-e nodewise_confirm=yes)
 
 guard-NODE:
@@ -72,20 +84,25 @@ guard-NODE:
 		$(NODEWISE) nodes --inventory $(INVENTORY); exit 2; }
 
 train-node: $(READY) guard-NODE ## Train NODE's model on NODE's data only (local[*] on NODE)
+	$(USE_CLUSTER)
 	$(PLAYBOOK) $(PLAYBOOKS)/train_node.yml -e nodewise_node=$(NODE) $(TRAIN_VARS)
 
 train-nodes: $(READY) ## Train every node's model at once, each on its own data
+	$(USE_CLUSTER)
 	$(PLAYBOOK) $(PLAYBOOKS)/train_node.yml $(TRAIN_VARS)
 
 train-unified: $(READY) ## Train one model on all nodes' data across the cluster
+	$(USE_CLUSTER)
 	$(PLAYBOOK) $(PLAYBOOKS)/train_unified.yml $(TRAIN_VARS) \
 		-e "nodewise_repartition_by='$(REPARTITION_BY)'"
 
 evaluate: $(READY) ## Combine per-node models (federated, vote); score every model on every node's test part
+	$(USE_CLUSTER)
 	$(PLAYBOOK) $(PLAYBOOKS)/evaluate.yml
 
 report: $(READY) ## Write reports/summary.csv, report.md, report.html and figures from the run records
-	$(NODEWISE) report --classifier $(MODEL) --feature-set $(FEATURES)
+	$(USE_CLUSTER)
+	$(NODEWISE) report --classifier $(MODEL) --feature-set $(FEATURES) --inventory $(INVENTORY)
 
 bench: $(READY) ## Time unified, per-node and scikit-learn fits (BENCH_ROWS, BENCH_RUNS): reports/bench.*
 	$(NODEWISE) bench $(foreach rows,$(BENCH_ROWS),--rows $(rows)) --runs $(BENCH_RUNS)
@@ -98,9 +115,9 @@ demo: $(READY) ## The whole comparison on three local nodes (leaves the cluster 
 test: $(READY) ## Run every test: lint, unit, end to end
 	$(PYTHON) -m pytest tests
 
-test-fast: $(READY) ## Run the unit and local end-to-end tests (no namespace hosts or booted machines)
+test-fast: $(READY) ## Run the unit and local end-to-end tests (no namespace hosts, booted machines or demo user)
 	$(PYTHON) -m pytest tests --ignore=tests/test_vm_path.py --ignore=tests/test_e2e_hosts.py \
-		--ignore=tests/test_nshosts.py
+		--ignore=tests/test_nshosts.py --ignore=tests/test_demo_user.py
 
 test-unit: $(READY) ## Run the unit tests only
 	$(PYTHON) -m pytest tests -m "not e2e"
@@ -112,6 +129,6 @@ lint: $(READY) ## ansible-lint and a syntax check of every playbook
 	$(VENV)/bin/ansible-lint --offline
 	$(PLAYBOOK) --syntax-check site.yml $(PLAYBOOKS)/*.yml
 
-clean: ## Remove generated data, node roots and reports (keeps .venv and the secret)
-	rm -rf data/ai_jobs_2030.csv data/split .nodes reports/runs reports/models \
-		reports/summary.csv reports/report.md reports/report.html reports/*.png
+clean: ## Remove generated data, node roots and every cluster's reports (keeps .venv and the secret)
+	rm -rf data/ai_jobs_2030.csv data/split .nodes .nodewise reports/runs reports/models \
+		reports/clusters reports/summary.csv reports/report.md reports/report.html reports/*.png

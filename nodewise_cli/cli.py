@@ -8,13 +8,12 @@ import sys
 import click
 
 from nodewise import schema
-from nodewise_cli import (__version__, generate, html, plots, reference, report, split, validate,
-                          wheelhouse)
+from nodewise_cli import (__version__, clusters, generate, html, plots, reference, report, split,
+                          validate, wheelhouse)
+from nodewise_cli import inventory as ansible_inventory
 from nodewise_cli.files import atomic_path
-
-DATASET = os.path.join("data", "ai_jobs_2030.csv")
-SPLIT_DIR = os.path.join("data", "split")
-REPORTS_DIR = "reports"
+from nodewise_cli.paths import (DATASET, REPORT_HTML, REPORT_MD, REPORTS_DIR, RUNS_DIR, SPLIT_DIR,
+                                SUMMARY_CSV)
 
 
 def _fail(message: str) -> None:
@@ -66,7 +65,7 @@ def import_data(source: str, output: str) -> None:
 def split_data(inventory: str, source: str, out_dir: str) -> None:
     """Split the dataset into one near-equal slice per inventory host."""
     try:
-        nodes = split.inventory_nodes(inventory)
+        nodes = ansible_inventory.nodes(inventory)
     except ValueError as error:
         _fail(str(error))
     counts = split.split_file(source, nodes, out_dir)
@@ -80,13 +79,13 @@ def split_data(inventory: str, source: str, out_dir: str) -> None:
 def list_nodes(inventory: str) -> None:
     """List the inventory's nodes, the master first."""
     try:
-        click.echo(" ".join(split.inventory_nodes(inventory)))
+        click.echo(" ".join(ansible_inventory.nodes(inventory)))
     except ValueError as error:
         _fail(str(error))
 
 
 @main.command(name="report")
-@click.option("--runs-dir", type=click.Path(file_okay=False), default=os.path.join(REPORTS_DIR, "runs"),
+@click.option("--runs-dir", type=click.Path(file_okay=False), default=RUNS_DIR,
               show_default=True, help="Directory of the run and evaluation records (JSON).")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=REPORTS_DIR,
               show_default=True, help="Where summary.csv and report.md go.")
@@ -96,8 +95,10 @@ def list_nodes(inventory: str) -> None:
               help="Report the runs of this classifier [default: the latest run's].")
 @click.option("--feature-set", type=click.Choice(list(schema.FEATURE_SETS)), default=None,
               help="Report the runs of this feature set [default: the latest run's].")
+@click.option("--inventory", default=None,
+              help="The inventory of the cluster the runs came from, named in the report.")
 def report_command(runs_dir: str, out_dir: str, split_dir: str, classifier: str | None,
-                   feature_set: str | None) -> None:
+                   feature_set: str | None, inventory: str | None) -> None:
     """Write summary.csv, report.md, report.html and figures from whatever records exist."""
     trains, evaluations = report.load_records(runs_dir)
     if not trains:
@@ -114,17 +115,18 @@ def report_command(runs_dir: str, out_dir: str, split_dir: str, classifier: str 
         notes.append(f"The scikit-learn reference was skipped: {comparison.note}.")
     notes += report.unscored_notes(trains, evaluations)
     summary = report.summary_frame(report.summary_rows(trains + comparison.records, evaluations))
-    summary_csv = os.path.join(out_dir, "summary.csv")
+    summary_csv = os.path.join(out_dir, SUMMARY_CSV)
     with atomic_path(summary_csv) as partial:
         summary.to_csv(partial, index=False)
     curve = report.curve_stats(comparison.curve)
     per_node = report.node_resources(summary, report.work_per_node(trains))
     figures = plots.all_plots(summary, out_dir, per_node, curve, report.spark_points(summary))
-    report_md = os.path.join(out_dir, "report.md")
-    markdown = report.render_markdown(trains, summary, figures, comparison.curve, notes)
+    report_md = os.path.join(out_dir, REPORT_MD)
+    cluster = f"{clusters.name_of(inventory)} (inventory {inventory})" if inventory else ""
+    markdown = report.render_markdown(trains, summary, figures, comparison.curve, notes, cluster)
     with atomic_path(report_md) as partial, open(partial, "w", encoding="utf-8") as out:
         out.write(markdown)
-    report_html = os.path.join(out_dir, "report.html")
+    report_html = os.path.join(out_dir, REPORT_HTML)
     with atomic_path(report_html) as partial, open(partial, "w", encoding="utf-8") as out:
         out.write(html.markdown_to_html(markdown, out_dir))
     click.echo(f"wrote {summary_csv} ({len(summary)} rows), {report_md} and {report_html}")

@@ -11,11 +11,7 @@ matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-F1_PNG = "f1_per_model.png"
-TIME_PNG = "time_per_model.png"
-RESOURCES_PNG = "resources_per_model.png"
-NODES_PNG = "resources_per_node.png"
-CURVE_PNG = "learning_curve.png"
+from nodewise_cli.paths import CURVE_PNG, F1_PNG, NODES_PNG, RESOURCES_PNG, TIME_PNG  # noqa: E402,F401
 
 
 def _per_model(frame: pd.DataFrame, column: str, by: str = "model") -> pd.DataFrame:

@@ -497,12 +497,14 @@ def _capacity(trains: list[dict]) -> list[str]:
 
 
 def render_markdown(trains: list[dict], summary: pd.DataFrame, figures=(),
-                    curve: pd.DataFrame | None = None, notes=()) -> str:
-    """report.md; `figures` are the PNG names written, `curve` the reference's learning curve."""
+                    curve: pd.DataFrame | None = None, notes=(), cluster: str = "") -> str:
+    """report.md; `figures` are the PNG names written, `curve` the reference's learning curve,
+    `cluster` the cluster the runs came from, in words."""
     per_run = summary[["run_id", "model", "seed", "eval_set", "train_rows", "test_rows", "f1",
                        "accuracy", "fit_seconds", "total_seconds"]]
     models = set(summary.model)
-    lines = ["# nodewise report", "", *_introduction(trains, notes),
+    lines = ["# nodewise report", "", *([f"Cluster: {cluster}.", ""] if cluster else []),
+             *_introduction(trains, notes),
              "## F1 per model", "", markdown_table(f1_table(summary)), "", *verdict(summary), "",
              *_images(figures, plots.F1_PNG),
              "## Training time per model", "", markdown_table(time_table(summary)), ""]

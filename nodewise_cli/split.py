@@ -2,37 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 
 from nodewise.slices import slice_path
 from nodewise_cli.files import atomic_directory
-
-MASTER_GROUP = "spark_master"
-WORKER_GROUP = "spark_workers"
-
-
-def _ansible_inventory_command() -> str:
-    beside_python = os.path.join(os.path.dirname(sys.executable), "ansible-inventory")
-    return beside_python if os.path.exists(beside_python) else "ansible-inventory"
-
-
-def inventory_nodes(inventory: str) -> list[str]:
-    """The hosts of `inventory`: the master first, then the workers, in order."""
-    result = subprocess.run(
-        [_ansible_inventory_command(), "-i", inventory, "--list"],
-        capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise ValueError(f"cannot read inventory {inventory}: {result.stderr.strip()}")
-    groups = json.loads(result.stdout)
-    masters = groups.get(MASTER_GROUP, {}).get("hosts", [])
-    if len(masters) != 1:
-        raise ValueError(f"inventory {inventory}: group [{MASTER_GROUP}] must hold exactly "
-                         f"one host, it holds {len(masters)}")
-    workers = groups.get(WORKER_GROUP, {}).get("hosts", [])
-    return list(dict.fromkeys(masters + workers))
 
 
 def slice_bounds(total_rows: int, parts: int) -> list[tuple[int, int]]:

@@ -387,16 +387,7 @@ class Controller:
         return self
 
     def copy_project(self) -> None:
-        """The project's files as a clone has them (tracked and new, not ignored)."""
-        files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
-                                "--exclude-standard"], cwd=self.source, capture_output=True,
-                               check=True).stdout.split(b"\0")
-        target = self.root / self.PROJECT.lstrip("/")
-        for name in filter(None, (f.decode() for f in files)):
-            source = self.source / name
-            if source.is_file():
-                (target / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, target / name)
+        copy_project(self.source, self.root / self.PROJECT.lstrip("/"))
 
     def path(self, inside: str) -> Path:
         """A path inside the controller, as seen from the host."""
@@ -428,6 +419,17 @@ class Controller:
             raise AssertionError(f"{command!r} on the controller failed ({result.returncode}):\n"
                                  f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
         return result
+
+
+def copy_project(source: Path, target: Path) -> None:
+    """The project's files as a clone has them (tracked and new, not ignored)."""
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
+                            "--exclude-standard"], cwd=source, capture_output=True,
+                           check=True).stdout.split(b"\0")
+    for name in filter(None, (f.decode() for f in files)):
+        if (source / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / name, target / name)
 
 
 def quote(text: str) -> str:

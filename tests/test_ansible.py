@@ -188,6 +188,9 @@ def local_copy(tmp_path):
 
     (tmp_path / "inventories").mkdir()
     shutil.copy(os.path.join(PROJECT, "inventories", "local.ini"), tmp_path / "inventories")
+    # Its own folders: a sandbox, so make leaves the project's current cluster alone.
+    with open(tmp_path / "inventories" / "local.ini", "a", encoding="utf-8") as out:
+        out.write(f"nodewise_split_dir={tmp_path}/split\nnodewise_reports_dir={tmp_path}/reports\n")
     for name in ("master", "worker1", "worker2"):
         (tmp_path / ".nodes" / name / "conf").mkdir(parents=True)
         (tmp_path / ".nodes" / name / "conf" / "spark-defaults.conf").write_text("x\n")
@@ -211,3 +214,90 @@ def test_make_uninstall_removes_the_node_roots_only(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert list((tmp_path / ".nodes").iterdir()) == []
     assert (tmp_path / ".venv" / "keep").exists()  # nodewise_venv lies outside the node roots
+
+
+def json_playbook_run(*args):
+    """ansible-playbook with the json callback: its parsed output and the result."""
+    import json
+
+    result = subprocess.run(
+        [os.path.join(BIN, "ansible-playbook"), *args], cwd=PROJECT, capture_output=True,
+        text=True, check=False,
+        env={**os.environ, "ANSIBLE_CONFIG": os.path.join(PROJECT, "ansible.cfg"),
+             "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"})
+    return (json.loads(result.stdout) if result.stdout.startswith("{") else {}), result
+
+
+def test_memory_is_sized_from_each_nodes_ram_unless_the_inventory_sets_it(tmp_path):
+    # This machine's real facts; the master keeps room for its daemons and the driver.
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("[spark_master]\nmaster\n[spark_workers]\nworker1\n"
+                         "worker2 nodewise_worker_memory=1234m\n[all:vars]\n"
+                         "ansible_connection=local\n"
+                         "ansible_python_interpreter={{ ansible_playbook_python }}\n")
+    playbook = tmp_path / "sizes.yml"
+    playbook.write_text(
+        "- hosts: all\n  gather_facts: true\n  gather_subset: [min, hardware]\n"
+        "  roles: [nodewise]\n  tasks:\n    - ansible.builtin.debug:\n"
+        "        msg: \"{{ ansible_facts.memtotal_mb }} {{ nodewise_worker_memory }}"
+        " {{ nodewise_executor_memory }}\"\n")
+    output, result = json_playbook_run("-i", str(inventory), str(playbook))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    hosts = output["plays"][0]["tasks"][-1]["hosts"]
+    sizes = {name: hosts[name]["msg"].split() for name in ("master", "worker1", "worker2")}
+    total = int(sizes["master"][0])
+    assert sizes["master"][1:] == [f"{total - 768 - 3 * 512 - 1024}m"] * 2
+    assert sizes["worker1"][1:] == [f"{total - 768 - 512}m"] * 2
+    assert sizes["worker2"][1:] == ["1234m", "1234m"]
+
+
+def older_python() -> str | None:
+    """A real Python older than 3.11 on this machine, if there is one."""
+    import glob
+    import shutil
+
+    pyenv = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.*/bin/python3")))
+    for candidate in [*pyenv, shutil.which("python3.10"), shutil.which("python3.9")]:
+        if candidate and subprocess.run(
+                [candidate, "-c", "import sys; sys.exit(not (3, 8) <= sys.version_info < (3, 11))"],
+                capture_output=True, check=False).returncode == 0:
+            return candidate
+    return None
+
+
+def test_a_node_with_python_older_than_3_11_is_refused_before_anything_is_installed(tmp_path):
+    import pytest
+
+    from nodewise_cli import sandbox
+
+    python = older_python()
+    if python is None:
+        pytest.skip("no Python older than 3.11 on this machine (python3.10, python3.9, pyenv)")
+    version = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    inventory = tmp_path / "old.ini"
+    inventory.write_text(sandbox.inventory_text(str(tmp_path), 29000)
+                         + "nodewise_spark_install=wheelhouse\n"
+                         f"nodewise_python={python}\nnodewise_venv={tmp_path}/venv\n")
+    output, result = json_playbook_run("-i", str(inventory), "site.yml", "--tags", "spark")
+    assert result.returncode != 0
+    failures = [host["msg"] for play in output["plays"] for task in play["tasks"]
+                for host in task["hosts"].values() if host.get("failed")]
+    assert failures, result.stdout[-3000:]
+    assert all(f"has Python {version} at {python}; nodewise needs Python 3.11 or newer" in f
+               for f in failures), failures
+    assert not (tmp_path / "venv").exists()
+    assert not (tmp_path / "nodes" / "master" / "conf" / "spark-defaults.conf").exists()
+
+
+def test_every_target_that_runs_a_playbook_passes_ansible_args_on():
+    targets = ["up", "down", "status", "ui", "uninstall", "train-node", "train-nodes",
+               "train-unified", "evaluate"]
+    for target in targets:
+        # -n: print the commands only; nothing runs.
+        result = run("make", "-n", target, "INVENTORY=inventories/local.ini", "NODE=worker1",
+                     "ANSIBLE_ARGS=--diff -v")
+        playbook_lines = [line for line in result.stdout.splitlines() if "ansible-playbook" in line]
+        assert playbook_lines, (target, result.stdout, result.stderr)
+        assert all(" -i inventories/local.ini --diff -v " in line for line in playbook_lines), \
+            (target, playbook_lines)

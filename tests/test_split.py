@@ -7,6 +7,7 @@ import os
 import pytest
 from click.testing import CliRunner
 
+from nodewise_cli import inventory as ansible_inventory
 from nodewise_cli import split
 from nodewise_cli.cli import main
 
@@ -94,14 +95,14 @@ def test_split_file_rerun_with_fewer_nodes_drops_the_old_slices(tmp_path):
 
 
 def test_inventory_nodes_lists_the_master_first_then_the_workers(inventory):
-    assert split.inventory_nodes(str(inventory)) == ["master", "w1", "w2"]
+    assert ansible_inventory.nodes(str(inventory)) == ["master", "w1", "w2"]
 
 
 def test_inventory_with_two_masters_is_refused(tmp_path):
     path = tmp_path / "two.ini"
     path.write_text(TWO_MASTERS, encoding="utf-8")
     with pytest.raises(ValueError, match=r"\[spark_master\] must hold exactly one host, it holds 2"):
-        split.inventory_nodes(str(path))
+        ansible_inventory.nodes(str(path))
 
 
 def test_cli_nodes_prints_the_nodes(inventory):

@@ -146,6 +146,26 @@ def test_the_controller_is_not_the_nodes(machines, controller):
         assert result.stdout.split() == ["3.11.2", "no-java"], result.stderr
 
 
+def test_a_node_without_a_package_source_fails_naming_the_package(machines, controller):
+    # Before the sequence: worker2 cannot install Java; the others go on.
+    source = "/etc/apt/sources.list.d/nodewise-local.list"
+    assert machines.run_on("worker2", f"sudo mv {source} /root/").returncode == 0
+    try:
+        make(controller, f"data ROWS={ROWS}")
+        result = make(controller, "up", check=False)
+    finally:
+        machines.run_on("worker2", f"sudo mv /root/nodewise-local.list {source}")
+    assert result.returncode != 0
+    counters = recap(result.stdout)
+    assert sorted(h for h, c in counters.items() if c["failed"]) == ["worker2"], counters
+    fatal = re.findall(r"^fatal: \[worker2\].*$", result.stdout, re.M)
+    assert fatal, result.stdout[-3000:]
+    # The last one is the role's own, after apt's (which names only python3-apt).
+    assert "worker2 could not install openjdk-17-jre-headless (Spark's Java) from its package " \
+           "sources" in fatal[-1], fatal
+    assert "python3-apt" in fatal[-1]  # what apt reported: Ansible's apt module needs it first
+
+
 def test_every_model_is_scored_on_the_global_test_set(sequence, controller):
     rows = summary(controller)
     global_rows = {row["model"]: row for row in rows if row["eval_set"] == "global"}
@@ -157,6 +177,15 @@ def test_every_model_is_scored_on_the_global_test_set(sequence, controller):
         assert float(row["f1"]) > 0.9, (model, row["f1"])
     unified = global_rows["unified"]
     assert int(unified["train_rows"]) + int(unified["test_rows"]) == ROWS
+
+
+def test_targets_without_inventory_use_the_cluster_make_set_up(sequence, controller):
+    result = controller.run("make status")
+    assert result.stdout.startswith(f"nodewise: cluster vms ({INVENTORY})\n"), result.stdout[:500]
+    assert f"-i {INVENTORY} " in result.stdout
+    assert "master: running" in result.stdout and result.stdout.count("worker: running") == 3
+    report = controller.path(f"{controller.PROJECT}/reports/report.md").read_text()
+    assert f"Cluster: vms (inventory {INVENTORY})." in report
 
 
 def test_the_roles_installed_java_venv_and_spark(sequence, machines):
@@ -232,3 +261,25 @@ def test_a_rebooted_machine_comes_back_with_its_daemons(sequence, machines, cont
     record = json.loads(records[-1].read_text())
     assert sorted(record["rows_per_node"]) == NODES
     assert record["train_rows"] + record["test_rows"] == ROWS
+
+
+def test_make_uninstall_asks_first_then_removes_what_up_put_there(sequence, machines, controller):
+    refused = controller.run("make uninstall", check=False)
+    assert refused.returncode != 0
+    assert "add CONFIRM=yes" in refused.stdout, refused.stdout[-3000:]
+    assert machines.run_on("master", "systemctl is-active nodewise-spark-master").stdout.strip() \
+        == "active"
+
+    removed = controller.run("make uninstall CONFIRM=yes")
+    assert all(c["failed"] == 0 for c in recap(removed.stdout).values())
+    for name in NODES:
+        result = machines.run_on(
+            name, "find /etc/systemd/system -name 'nodewise-*' | wc -l; id spark 2>&1 | grep -c 'no such';"
+                  " test -e /opt/nodewise && echo root-kept || echo root-gone;"
+                  " pgrep -c java; java -version 2>&1 | head -n 1")
+        lines = result.stdout.splitlines()
+        assert lines[:4] == ["0", "1", "root-gone", "0"], (name, result.stdout, result.stderr)
+        assert lines[4].startswith('openjdk version "17.'), (name, lines)  # packages stay
+    again = recap(controller.run("make uninstall CONFIRM=yes").stdout)
+    assert sorted(again) == ["localhost", *NODES]  # localhost: the confirmation check
+    assert all(c["changed"] == 0 and c["failed"] == 0 for c in again.values()), again
