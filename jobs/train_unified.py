@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import time
+import urllib.parse
 
 from pyspark import BarrierTaskContext
 from pyspark.sql import functions as F
@@ -38,12 +39,16 @@ def parse_args(argv):
                       help="comma-separated inventory names of the nodes that hold slices")
     args.add_argument("--wait-seconds", type=float, default=120.0,
                       help="how long to wait for an executor on every node")
+    args.add_argument("--worker-ui", action="append", default=[], metavar="NODE=HOST:PORT",
+                      help="a node's worker UI address, to tell which node an executor runs on "
+                           "(repeat per node); without it only the executors are counted")
     args.add_argument("--master-ui", default=None,
                       help="the master's web UI (http://host:port), to record the cluster's capacity")
     args.add_argument("--repartition-by", default=None,
                       help="repartition the assembled rows by this column before training")
     parsed = args.parse_args(argv)
     parsed.nodes = [n for n in parsed.nodes.split(",") if n]
+    parsed.worker_uis = dict(entry.split("=", 1) for entry in parsed.worker_ui)
     return parsed
 
 
@@ -52,17 +57,37 @@ def _active_executors(spark) -> list[dict]:
     return [e for e in executors if e["id"] != "driver" and e["isActive"]]
 
 
-def wait_for_executors(spark, expected: int, timeout: float) -> int:
-    """Wait for `expected` executors (one per worker); return their task slots."""
+def executor_worker_ui(executor: dict) -> str:
+    """host:port of the worker UI that serves an executor's logs: which worker it runs on."""
+    log_url = (executor.get("executorLogs") or {}).get("stdout", "")
+    return urllib.parse.urlsplit(log_url).netloc
+
+
+def nodes_without_executor(executors: list[dict], nodes: list[str],
+                           worker_uis: dict[str, str]) -> list[str]:
+    """The nodes with no executor among `executors`; by count when worker UIs are not known."""
+    if not worker_uis:
+        return nodes[len(executors):]
+    seen = {executor_worker_ui(e) for e in executors}
+    return [node for node in nodes if worker_uis.get(node) not in seen]
+
+
+def wait_for_executors(spark, nodes: list[str], worker_uis: dict[str, str],
+                       timeout: float) -> int:
+    """Wait for an executor on every node; return their task slots, or fail naming the
+    nodes that have none after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         executors = _active_executors(spark)
-        if len(executors) >= expected or time.monotonic() > deadline:
+        missing = nodes_without_executor(executors, nodes, worker_uis)
+        if not missing:
             break
+        if time.monotonic() > deadline:
+            raise ValueError(
+                f"no executor on {', '.join(missing)} after {timeout:.0f} s "
+                f"({len(executors)} of {len(nodes)} registered): is its worker alive and does "
+                f"it have {spark.conf.get('spark.executor.memory', '?')} free? (make status)")
         time.sleep(0.5)
-    if len(executors) < expected:
-        log.warning("only %d of %d executors registered after %.0f s",
-                    len(executors), expected, timeout)
     cpus_per_task = int(spark.conf.get("spark.task.cpus", "1"))
     return sum(e["totalCores"] for e in executors) // cpus_per_task
 
@@ -118,7 +143,7 @@ def repartition(rows, partitions: int, *columns: str):
 
 
 def run(spark, args, watch: Stopwatch) -> dict:
-    slots = wait_for_executors(spark, len(args.nodes), args.wait_seconds)
+    slots = wait_for_executors(spark, args.nodes, args.worker_uis, args.wait_seconds)
     rows = extract(spark, args.seed, slots)
     phase(spark, READ_GROUP, "read each node's slice on its node; Spark SQL data checks")
     data_checks = checks.run_checks(rows)

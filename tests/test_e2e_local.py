@@ -9,10 +9,14 @@ touches a running `make demo` cluster or the project's data/ and reports/.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -77,7 +81,6 @@ def trained(cluster):
 
 def test_master_sees_three_alive_workers(cluster):
     with urllib.request.urlopen(f"http://127.0.0.1:{PORT_BASE + 1080}/json/", timeout=10) as r:
-        import json
         state = json.load(r)
     alive = [w for w in state["workers"] if w["state"] == "ALIVE"]
     assert len(alive) == 3
@@ -128,7 +131,6 @@ def test_unified_model_trained_on_every_nodes_rows(trained):
 
 def test_global_scores_from_summed_matrices_match_the_unified_jobs_own(cluster, trained):
     root, _ = cluster
-    import json
     unified = next(r for r in trained if r["model"] == "unified")
     with open(root / "reports" / "runs" / f"{unified['run_id']}.json", encoding="utf-8") as f:
         own = json.load(f)["evaluation"]
@@ -137,7 +139,6 @@ def test_global_scores_from_summed_matrices_match_the_unified_jobs_own(cluster, 
 
 
 def _record(root, run_id) -> dict:
-    import json
 
     with open(root / "reports" / "runs" / f"{run_id}.json", encoding="utf-8") as handle:
         return json.load(handle)
@@ -180,10 +181,6 @@ def test_unified_run_records_how_its_work_spread_over_the_nodes(cluster, trained
 
 def _history_jobs(app_id: str, group: str) -> list[dict]:
     """The application's jobs of `group`, from the history server (it lists a log within ~10 s)."""
-    import json
-    import time
-    import urllib.error
-
     url = f"http://127.0.0.1:{PORT_BASE + 1180}/api/v1/applications/{app_id}/jobs"
     deadline = time.monotonic() + 60
     while True:
@@ -270,13 +267,127 @@ def test_a_later_site_run_restarts_changed_daemons_and_drops_retired_job_files(c
     assert "spark.ui.retainedJobs  500" in conf
     assert master_pid(root) != before
     with urllib.request.urlopen(f"http://127.0.0.1:{PORT_BASE + 1080}/json/", timeout=10) as r:
-        import json
         state = json.load(r)
     assert state["url"] == f"spark://127.0.0.1:{PORT_BASE + 77}"
     assert len([w for w in state["workers"] if w["state"] == "ALIVE"]) == 3
     assert_only_the_projects_job_files(jobs_dir)
-    make("up", inventory)  # back to the plain configuration
+    # Back to the plain configuration, with diffs shown: never the secret.
+    result = make("up", inventory, "ANSIBLE_ARGS=--diff")
     assert "retainedJobs" not in (root / "nodes" / "master" / "conf" / "spark-defaults.conf").read_text()
+    assert "changed: [master]" in result.stdout
+    secret = (root / "secret").read_text().strip()
+    assert len(secret) == 48 and secret not in result.stdout + result.stderr
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, ""
+    except OSError:
+        return 0, ""
+
+
+def _running_application(timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, body = _get(f"http://127.0.0.1:{PORT_BASE + 1080}/json/")
+        apps = json.loads(body).get("activeapps", []) if status == 200 else []
+        if apps:
+            return apps[0]["id"]
+        time.sleep(0.2)
+    raise AssertionError(f"no application started within {timeout} s")
+
+
+def test_strangers_cannot_kill_a_run_from_the_web_uis(cluster, trained):
+    """No secret, only the network: the master's kill form, with whatever token
+    its page carries, and the driver UI's GET kill links."""
+    root, inventory = cluster
+    run_ = subprocess.Popen(["make", "train-unified", f"INVENTORY={inventory}"], cwd=PROJECT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        app_id = _running_application(timeout=90)
+        status, page = _get(f"http://127.0.0.1:{PORT_BASE + 1080}/")
+        assert status == 200 and app_id in page
+        assert "app/kill" not in page  # no kill form is shown
+        hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+        form = urllib.parse.urlencode({**hidden, "id": app_id, "terminate": "true"}).encode()
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT_BASE + 1080}/app/kill/", data=form,
+                                   timeout=10).close()
+        except (urllib.error.HTTPError, OSError):
+            pass
+        for port in range(4040, 4057):  # the driver's UI, wherever it found a port
+            for path in ("/jobs/job/kill/?id=0", "/stages/stage/kill/?id=0&terminate=true",
+                         "/stages/stage/kill/?id=1&terminate=true"):
+                _get(f"http://127.0.0.1:{port}{path}")
+        output, _ = run_.communicate(timeout=600)
+    finally:
+        if run_.poll() is None:
+            run_.kill()
+    assert run_.returncode == 0, output[-4000:]
+    status, body = _get(f"http://127.0.0.1:{PORT_BASE + 1080}/json/")
+    [finished] = [a for a in json.loads(body)["completedapps"] if a["id"] == app_id]
+    assert finished["state"] == "FINISHED", finished
+
+
+def test_the_secret_is_only_in_private_files_and_the_history_server_has_none(cluster, trained):
+    root, _ = cluster
+    secret = (root / "secret").read_text().strip()
+    holders = []
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink() and path.stat().st_size < 50_000_000:
+            if secret.encode() in path.read_bytes():
+                holders.append(path)
+                assert path.stat().st_mode & 0o077 == 0, (path, oct(path.stat().st_mode))
+    assert sorted(str(p.relative_to(root)) for p in holders) == [
+        "nodes/master/conf/spark-defaults.conf", "nodes/worker1/conf/spark-defaults.conf",
+        "nodes/worker2/conf/spark-defaults.conf", "secret"]
+    [pid_file] = (root / "nodes" / "master" / "run").glob("*HistoryServer*.pid")
+    properties = subprocess.run(["jcmd", pid_file.read_text().strip(), "VM.system_properties"],
+                                capture_output=True, text=True, check=False)
+    if properties.returncode == 0:  # jcmd comes with a JDK, not a JRE
+        assert "spark.history.fs.cleaner.enabled=true" in properties.stdout
+        assert secret not in properties.stdout and "spark.authenticate" not in properties.stdout
+    status, body = _get(f"http://127.0.0.1:{PORT_BASE + 1180}/api/v1/applications")
+    assert status == 200 and len(json.loads(body)) >= 1
+
+
+def test_the_controllers_records_models_and_slices_are_private(cluster, trained):
+    root, _ = cluster
+    for folder in ("reports/runs", "reports/models", "split"):
+        assert (root / folder).stat().st_mode & 0o777 == 0o700, folder
+
+
+def test_a_node_without_an_executor_fails_the_unified_run_naming_it(cluster, trained):
+    root, inventory = cluster
+    worker = "org.apache.spark.deploy.worker.Worker"
+    run(str(root / "nodes" / "worker2" / "bin" / "spark-daemon"), "stop", worker, "1")
+    try:
+        result = make("train-unified", inventory,
+                      "ANSIBLE_ARGS=-e nodewise_executor_wait_seconds=15", check=False)
+    finally:
+        make("up", inventory)  # worker2's worker back
+    assert result.returncode != 0
+    assert "no executor on worker2 after 15 s (2 of 3 registered)" in result.stdout, \
+        result.stdout[-3000:]
+
+
+def test_a_second_cluster_wide_run_is_refused_naming_the_one_running(cluster, trained):
+    _, inventory = cluster
+    first = subprocess.Popen(["make", "train-unified", f"INVENTORY={inventory}"], cwd=PROJECT,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _running_application(timeout=90)
+        second = make("train-unified", inventory, check=False)
+        output, _ = first.communicate(timeout=600)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 0, output[-4000:]
+    assert second.returncode != 0
+    assert "refused: make train-unified, seed 1 (pid " in second.stdout, second.stdout[-3000:]
 
 
 def test_train_node_needs_a_node_of_the_inventory(cluster):

@@ -249,6 +249,23 @@ def test_a_worker_killed_with_sigkill_is_back_within_60_seconds(sequence, machin
     wait_for_whole_cluster(machines, timeout=5)
 
 
+def test_a_master_killed_with_sigkill_comes_back_with_its_workers(sequence, machines, controller):
+    pid = machines.run_on("master", "systemctl show -p MainPID --value nodewise-spark-master")
+    assert pid.stdout.strip().isdigit() and pid.stdout.strip() != "0"
+    workers_before = sorted(w["id"] for w in master_json(machines)["workers"]
+                            if w["state"] == "ALIVE")
+    assert machines.run_on("master", f"sudo kill -9 {pid.stdout.strip()}").returncode == 0
+    waited = wait_for_whole_cluster(machines, timeout=90)
+    print(f"master and its workers back after {waited:.1f} s")
+    deadline = time.monotonic() + 10
+    while (state := master_json(machines))["status"] != "ALIVE" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert state["status"] == "ALIVE", state["status"]
+    # Recovered from its recovery directory: the same workers, not new registrations.
+    assert sorted(w["id"] for w in state["workers"] if w["state"] == "ALIVE") == workers_before
+    make(controller, "train-unified")
+
+
 def test_a_rebooted_machine_comes_back_with_its_daemons(sequence, machines, controller):
     machines.power_off("worker1")
     machines.boot("worker1")
