@@ -26,6 +26,8 @@ MODEL ?= logistic_regression
 FEATURES ?= default
 # make uninstall removes nodewise from the nodes only with CONFIRM=yes.
 CONFIRM ?=
+# make up replaces the secret of a provisioned cluster only with ROTATE_SECRET=yes.
+ROTATE_SECRET ?=
 
 VENV := .venv
 READY := $(VENV)/.nodewise-installed
@@ -39,7 +41,7 @@ TRAIN_VARS = -e "nodewise_seeds='$(SEEDS)'" -e nodewise_classifier=$(MODEL) \
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data up down status ui uninstall bench train-node train-nodes train-unified \
+.PHONY: help setup data up down status ui logs uninstall bench train-node train-nodes train-unified \
 	evaluate report demo test test-fast test-unit test-e2e lint clean guard-NODE
 
 help: ## List the targets
@@ -59,9 +61,9 @@ else
 endif
 	$(NODEWISE) split --inventory $(INVENTORY)
 
-up: $(READY) ## Set up and start the cluster: ansible-playbook site.yml
+up: $(READY) ## Set up and start the cluster: ansible-playbook site.yml (ROTATE_SECRET=yes: new secret)
 	$(USE_CLUSTER)
-	$(PLAYBOOK) site.yml
+	$(PLAYBOOK) site.yml $(if $(filter yes,$(ROTATE_SECRET)),-e nodewise_rotate_secret=true)
 
 down: $(READY) ## Stop every Spark daemon on every node
 	$(USE_CLUSTER)
@@ -74,6 +76,10 @@ status: $(READY) ## Show each node's daemons, alive workers and web UI addresses
 ui: $(READY) ## Print (and open, where a browser is) the master, worker and history server UIs
 	$(USE_CLUSTER)
 	$(PLAYBOOK) $(PLAYBOOKS)/ui.yml
+
+logs: $(READY) ## Fetch the daemons', runs' and executors' logs of every node (or NODE=) into reports/logs/
+	$(USE_CLUSTER)
+	$(PLAYBOOK) $(PLAYBOOKS)/logs.yml $(if $(NODE),-e nodewise_node=$(NODE))
 
 uninstall: $(READY) ## Remove from every node what up put there (needs CONFIRM=yes; keeps Java)
 	$(USE_CLUSTER)
@@ -130,5 +136,5 @@ lint: $(READY) ## ansible-lint and a syntax check of every playbook
 	$(PLAYBOOK) --syntax-check site.yml $(PLAYBOOKS)/*.yml
 
 clean: ## Remove generated data, node roots and every cluster's reports (keeps .venv and the secret)
-	rm -rf data/ai_jobs_2030.csv data/split .nodes .nodewise reports/runs reports/models \
+	rm -rf data/ai_jobs_2030.csv data/split .nodes .nodewise reports/runs reports/models reports/logs \
 		reports/clusters reports/summary.csv reports/report.md reports/report.html reports/*.png

@@ -17,10 +17,7 @@ A combination that already exists for the same per-node runs is not rebuilt.
 from __future__ import annotations
 
 import argparse
-import glob
-import json
 import logging
-import os
 import sys
 
 from nodewise import features, federation, model_io, runs
@@ -40,14 +37,12 @@ def parse_args(argv):
 
 
 def read_infos(out_dir: str) -> list[dict]:
-    """The info of every model under `out_dir`/models whose archive (or members) is there."""
-    infos = []
-    for path in sorted(glob.glob(os.path.join(out_dir, "models", "*.json"))):
-        with open(path, encoding="utf-8") as handle:
-            info = json.load(handle)
-        if runs.model_available(out_dir, info):
-            infos.append(info)
-    return infos
+    """The info of every committed model under `out_dir`/models whose archive (or
+    members) is there and matches its checksum; says which models it leaves out."""
+    infos, notes = runs.read_model_infos(out_dir)
+    for note in notes:
+        log.warning("%s", note)
+    return list(infos.values())
 
 
 def latest_members(infos: list[dict], nodes: list[str]) -> tuple[dict[int, list[dict]], list[str]]:
@@ -128,16 +123,14 @@ def build_federated(spark, members: list[dict], out_dir: str) -> dict:
     record = _record(runs.FEDERATED, members, spark, fit_seconds=fit_watch.seconds(), params={
         "averaging": "coefficients and intercepts weighted by training rows",
         **features.classifier_params(features.LOGISTIC_REGRESSION)})
-    runs.save_model_with_info(model, out_dir, record)
+    runs.save_model(model, out_dir, record)
     return record
 
 
 def build_vote(spark, members: list[dict], out_dir: str) -> dict:
-    """The vote's info file: its members, which evaluation loads and polls."""
+    """The vote's record: its info file names its members, which evaluation loads and polls."""
     record = _record(runs.VOTE, members, spark, fit_seconds=0.0, params={
         "vote": "majority of the members' predictions; ties to the larger summed probability"})
-    runs.write_json(runs.model_info_path(out_dir, record["run_id"]),
-                    {key: record.get(key) for key in runs.INFO_KEYS})
     return record
 
 
@@ -150,6 +143,7 @@ def build(spark, model: str, members: list[dict], out_dir: str) -> dict:
     record["finished_at"] = runs.utc_now()
     record["total_seconds"] = watch.seconds()
     runs.write_json(runs.record_path(out_dir, record["run_id"]), record)
+    runs.commit_model(out_dir, record)
     log.info("run %s: combined %s", record["run_id"], ", ".join(record["built_from"]))
     return record
 

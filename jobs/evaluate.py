@@ -14,8 +14,6 @@ A model already scored on this node is skipped.
 
 from __future__ import annotations
 
-import glob
-import json
 import logging
 import os
 import sys
@@ -38,15 +36,13 @@ def parse_args(argv):
 
 
 def pending_models(out_dir: str, node: str) -> list[dict]:
-    """Info of every model that can be loaded here and has no evaluation on this node yet."""
-    pending = []
-    for info_file in sorted(glob.glob(os.path.join(out_dir, "models", "*.json"))):
-        with open(info_file, encoding="utf-8") as handle:
-            info = json.load(handle)
-        done = runs.evaluation_path(out_dir, info["run_id"], node)
-        if runs.model_available(out_dir, info) and not os.path.exists(done):
-            pending.append(info)
-    return pending
+    """Info of every committed model that can be loaded here and has no evaluation on
+    this node yet; says which models it leaves out."""
+    infos, notes = runs.read_model_infos(out_dir)
+    for note in notes:
+        log.warning("%s", note)
+    return [info for run_id, info in infos.items()
+            if not os.path.exists(runs.evaluation_path(out_dir, run_id, node))]
 
 
 def load(spark, out_dir: str, info: dict):

@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 
-from nodewise import features, runs, training
+from nodewise import features, manifest, runs, training
 from nodewise.jobcli import Stopwatch, parser, session, setup_logging, tune_for_size
 from nodewise.slices import IS_TEST, load_slice, slice_path
 
@@ -29,8 +29,11 @@ def parse_args(argv):
 
 
 def extract(spark, data_dir: str, node: str, seed: int):
+    """The node's rows, cached, and how many are training rows and test rows (one job)."""
     rows = load_slice(spark, slice_path(data_dir, node), node, seed).cache()
-    return rows.filter(~rows[IS_TEST]), rows.filter(rows[IS_TEST])
+    sides = {row[IS_TEST]: row["count"] for row in rows.groupBy(IS_TEST).count().collect()}
+    return rows, sides.get(False, 0), sides.get(True, 0)
+
 
 
 def train(train_rows, classifier: str, feature_set: str, small: bool):
@@ -41,13 +44,17 @@ def train(train_rows, classifier: str, feature_set: str, small: bool):
 
 
 def run(spark, args, watch: Stopwatch) -> dict:
-    train_rows, test_rows = extract(spark, args.data_dir, args.node, args.seed)
-    n_train = train_rows.count()
+    expected = manifest.read(manifest.manifest_path(args.data_dir))
+    rows, n_train, n_test = extract(spark, args.data_dir, args.node, args.seed)
+    manifest.require_rows(expected, {args.node: n_train + n_test}, [args.node], "read")
+    train_rows, test_rows = rows.filter(~rows[IS_TEST]), rows.filter(rows[IS_TEST])
     if n_train == 0:
         raise ValueError(f"node {args.node}: no training rows in "
                          f"{slice_path(args.data_dir, args.node)}")
     small = tune_for_size(spark, os.path.getsize(slice_path(args.data_dir, args.node)))
     model, fit_seconds = train(train_rows, args.classifier, args.feature_set, small)
+    manifest.require_rows({args.node: n_train}, {args.node: train_rows.count()}, [args.node],
+                          "after the fit", "it read")
     record = training.finish_run(
         model, test_rows, "local", args.out_dir, watch,
         run_id=runs.new_run_id(args.node, args.seed), model=args.node, seed=args.seed,

@@ -16,13 +16,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import time
-import urllib.parse
 
 from pyspark import BarrierTaskContext
 from pyspark.sql import functions as F
 
-from nodewise import checks, features, resources, runs, training
+from nodewise import checks, executors, features, manifest, resources, runs, training
 from nodewise.jobcli import Stopwatch, parser, phase, session, setup_logging, tune_for_size
 from nodewise.slices import (CSV_BYTES_PER_ROW, IS_TEST, NODE, iter_slice, partitions_for,
                              slice_path, spark_schema)
@@ -39,57 +37,22 @@ def parse_args(argv):
                       help="comma-separated inventory names of the nodes that hold slices")
     args.add_argument("--wait-seconds", type=float, default=120.0,
                       help="how long to wait for an executor on every node")
+    args.add_argument("--lost-seconds", type=float, default=60.0,
+                      help="end the run when a node has had no executor for this long")
     args.add_argument("--worker-ui", action="append", default=[], metavar="NODE=HOST:PORT",
                       help="a node's worker UI address, to tell which node an executor runs on "
                            "(repeat per node); without it only the executors are counted")
     args.add_argument("--master-ui", default=None,
                       help="the master's web UI (http://host:port), to record the cluster's capacity")
+    args.add_argument("--manifest", default=None,
+                      help="the slices' manifest [default: <out-dir>/data/manifest.json]")
     args.add_argument("--repartition-by", default=None,
                       help="repartition the assembled rows by this column before training")
     parsed = args.parse_args(argv)
     parsed.nodes = [n for n in parsed.nodes.split(",") if n]
     parsed.worker_uis = dict(entry.split("=", 1) for entry in parsed.worker_ui)
+    parsed.manifest = parsed.manifest or manifest.manifest_path(os.path.join(parsed.out_dir, "data"))
     return parsed
-
-
-def _active_executors(spark) -> list[dict]:
-    executors = resources.get_json(f"{resources.application_api(spark)}/executors")
-    return [e for e in executors if e["id"] != "driver" and e["isActive"]]
-
-
-def executor_worker_ui(executor: dict) -> str:
-    """host:port of the worker UI that serves an executor's logs: which worker it runs on."""
-    log_url = (executor.get("executorLogs") or {}).get("stdout", "")
-    return urllib.parse.urlsplit(log_url).netloc
-
-
-def nodes_without_executor(executors: list[dict], nodes: list[str],
-                           worker_uis: dict[str, str]) -> list[str]:
-    """The nodes with no executor among `executors`; by count when worker UIs are not known."""
-    if not worker_uis:
-        return nodes[len(executors):]
-    seen = {executor_worker_ui(e) for e in executors}
-    return [node for node in nodes if worker_uis.get(node) not in seen]
-
-
-def wait_for_executors(spark, nodes: list[str], worker_uis: dict[str, str],
-                       timeout: float) -> int:
-    """Wait for an executor on every node; return their task slots, or fail naming the
-    nodes that have none after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        executors = _active_executors(spark)
-        missing = nodes_without_executor(executors, nodes, worker_uis)
-        if not missing:
-            break
-        if time.monotonic() > deadline:
-            raise ValueError(
-                f"no executor on {', '.join(missing)} after {timeout:.0f} s "
-                f"({len(executors)} of {len(nodes)} registered): is its worker alive and does "
-                f"it have {spark.conf.get('spark.executor.memory', '?')} free? (make status)")
-        time.sleep(0.5)
-    cpus_per_task = int(spark.conf.get("spark.task.cpus", "1"))
-    return sum(e["totalCores"] for e in executors) // cpus_per_task
 
 
 def read_own_slices(seed: int):
@@ -130,11 +93,21 @@ def rows_per_node(counts, train_only: bool) -> dict[str, int]:
     return totals
 
 
+def training_rows_per_node(train_rows) -> dict[str, int]:
+    return {row[NODE]: row["count"] for row in train_rows.groupBy(NODE).count().collect()}
+
+
 def repartition(rows, partitions: int, *columns: str):
     """`rows` in `partitions` partitions, cached before the fit is timed.
 
-    The fit then starts from cached rows, as a per-node job's does; with the
-    shuffle inside the fit, adaptive execution also ran it as a job of its own.
+    Always a shuffle, even at one partition per slot: stages reached from the
+    barrier read through narrow dependencies run in barrier mode, so without
+    it a cached partition lost with its executor is recomputed by one task
+    calling allGather alone, which waits for spark.barrier.sync.timeout.
+    Behind a shuffle, a lost executor reruns the whole barrier read instead,
+    on every node. The fit then starts from cached rows, as a per-node job's
+    does; with the shuffle inside the fit, adaptive execution also ran it as
+    a job of its own.
     """
     moved = rows.repartition(partitions, *columns).cache()
     moved.count()
@@ -143,14 +116,25 @@ def repartition(rows, partitions: int, *columns: str):
 
 
 def run(spark, args, watch: Stopwatch) -> dict:
-    slots = wait_for_executors(spark, args.nodes, args.worker_uis, args.wait_seconds)
+    expected = manifest.read(args.manifest)
+    slots = executors.wait_for_executors(spark, args.nodes, args.worker_uis, args.wait_seconds)
+    with executors.Watchdog(spark, args.nodes, args.worker_uis, args.lost_seconds) as watchdog:
+        try:
+            return train(spark, args, watch, expected, slots)
+        except Exception as error:
+            watchdog.raise_if_fired(error)
+            raise
+
+
+def train(spark, args, watch: Stopwatch, expected: dict[str, int], slots: int) -> dict:
     rows = extract(spark, args.seed, slots)
     phase(spark, READ_GROUP, "read each node's slice on its node; Spark SQL data checks")
+    counts = count_partitions(rows)
+    manifest.require_rows(expected, rows_per_node(counts, train_only=False), args.nodes, "read")
     data_checks = checks.run_checks(rows)
     problems = checks.failures(data_checks, args.nodes)
     if problems:
         raise ValueError("data checks failed: " + "; ".join(problems))
-    counts = count_partitions(rows)
     # The fit reads one partition per ~10 MB, at most one per slot: each LBFGS
     # iteration is a job with a task per partition, plus a merge stage when
     # there is more than one. 3000 rows: fit 4.6 s in 3 partitions, 2.5 s in 1.
@@ -159,7 +143,7 @@ def run(spark, args, watch: Stopwatch) -> dict:
     if args.repartition_by:
         partitions = slots
         rows = repartition(rows, partitions, args.repartition_by)
-    elif partitions < slots:
+    else:
         rows = repartition(rows, partitions)
     train_rows, test_rows = rows.filter(~rows[IS_TEST]), rows.filter(rows[IS_TEST])
     small = tune_for_size(spark, data_bytes)
@@ -168,11 +152,13 @@ def run(spark, args, watch: Stopwatch) -> dict:
     model = features.fit_pipeline(train_rows, args.classifier, args.feature_set,
                                    small=small)
     fit_seconds = fit_watch.seconds()
+    train_per_node = rows_per_node(counts, train_only=True)
+    manifest.require_rows(train_per_node, training_rows_per_node(train_rows), args.nodes,
+                          "after the fit", "it read")
     work = resources.work_per_node(
         spark, READ_GROUP, {row[PARTITION]: row[NODE] for row in counts},
         rows_per_node(counts, train_only=False))
     phase(spark, "nodewise-score", "score the model on the global test set")
-    train_per_node = rows_per_node(counts, train_only=True)
     record = training.finish_run(
         model, test_rows, "global", args.out_dir, watch,
         run_id=runs.new_run_id(runs.UNIFIED, args.seed), model=runs.UNIFIED, seed=args.seed,

@@ -114,6 +114,7 @@ def report_command(runs_dir: str, out_dir: str, split_dir: str, classifier: str 
     if comparison.note:
         notes.append(f"The scikit-learn reference was skipped: {comparison.note}.")
     notes += report.unscored_notes(trains, evaluations)
+    notes += report.skipped_model_notes(os.path.dirname(os.path.abspath(runs_dir)))
     summary = report.summary_frame(report.summary_rows(trains + comparison.records, evaluations))
     summary_csv = os.path.join(out_dir, SUMMARY_CSV)
     with atomic_path(summary_csv) as partial:

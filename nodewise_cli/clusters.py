@@ -45,7 +45,8 @@ def name_of(inventory: str) -> str:
 
 def cluster_files() -> dict[str, str]:
     """The current cluster's files, each with its name in a stash."""
-    files = {paths.SPLIT_DIR: "split", paths.RUNS_DIR: "runs", paths.MODELS_DIR: "models"}
+    files = {paths.SPLIT_DIR: "split", paths.RUNS_DIR: "runs", paths.MODELS_DIR: "models",
+             paths.LOGS_DIR: "logs"}
     files.update({os.path.join(paths.REPORTS_DIR, name): name for name in paths.REPORT_FILES})
     return files
 

@@ -11,6 +11,7 @@ SPLIT_DIR = os.path.join("data", "split")
 REPORTS_DIR = "reports"
 RUNS_DIR = os.path.join(REPORTS_DIR, "runs")      # run and evaluation records
 MODELS_DIR = os.path.join(REPORTS_DIR, "models")  # models fetched from the nodes
+LOGS_DIR = os.path.join(REPORTS_DIR, "logs")      # make logs: one folder per node
 
 # What `make report` writes into REPORTS_DIR.
 SUMMARY_CSV = "summary.csv"

@@ -16,7 +16,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from nodewise import metrics, schema
+from nodewise import metrics, runs, schema
 from nodewise_cli import plots, reference
 
 SUMMARY_COLUMNS = [
@@ -178,6 +178,14 @@ def unscored_notes(trains: list[dict], evaluations: list[dict]) -> list[str]:
     if not waiting:
         return []
     return [f"No evaluation records yet for {', '.join(waiting)}: `make evaluate` scores them."]
+
+
+def skipped_model_notes(reports_dir: str) -> list[str]:
+    """The models fetched into `reports_dir`/models that evaluate and combine leave out."""
+    _, skipped = runs.read_model_infos(reports_dir)
+    if not skipped:
+        return []
+    return [f"Models left out, not scored or combined: {'; '.join(skipped)}."]
 
 
 def _mean_std(values: pd.Series, digits: int) -> str:

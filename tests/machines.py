@@ -53,7 +53,7 @@ SSH_OPTIONS = ["-F", "/dev/null", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=y
 NODE_SUITE = "bookworm"
 NODE_INCLUDE = ["systemd", "systemd-sysv", "dbus", "openssh-server", "sudo", "python3"]
 NODE_PACKAGE_SOURCE = ["openjdk-17-jre-headless", "python3-venv", "python3-packaging",
-                       "python3-apt"]
+                       "python3-apt", "nftables"]
 CONTROLLER_SUITE = "trixie"
 CONTROLLER_INCLUDE = ["python3", "python3-venv", "make", "openssh-client", "ca-certificates",
                       "procps"]
@@ -279,8 +279,11 @@ class Machines:
         log = open(machine.dir / "boot.log", "ab")
         try:
             machine.process = subprocess.Popen(
+                # CAP_NET_ADMIN, which root has on a VM (nftables): nspawn grants it
+                # only with --private-network, not with a namespace given by path.
                 ["systemd-nspawn", "-q", "--register=no", "--keep-unit",
-                 f"--network-namespace-path=/run/netns/{machine.netns}", "-M", name,
+                 f"--network-namespace-path=/run/netns/{machine.netns}",
+                 "--capability=CAP_NET_ADMIN", "-M", name,
                  "-D", str(machine.root), "--boot"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
         finally:

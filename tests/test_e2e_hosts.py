@@ -131,9 +131,9 @@ def test_three_alive_workers_on_their_own_addresses(cluster):
 def test_each_slice_is_on_its_own_host_only(cluster):
     for node in NODES:
         data = cluster.hosts[node].root / "data"
-        assert sorted(os.listdir(data)) == [f"jobs_{node}.csv"]
+        assert sorted(os.listdir(data)) == [f"jobs_{node}.csv", "manifest.json"]
         listing = cluster.run_on(node, "ls /opt/nodewise/data").stdout.split()
-        assert listing == [f"jobs_{node}.csv"]
+        assert listing == [f"jobs_{node}.csv", "manifest.json"]
 
 
 def test_daemons_run_as_the_service_user(cluster):
@@ -231,7 +231,8 @@ def test_a_driver_without_the_secret_is_refused(cluster):
     # refused for the missing secret, not for another reason: the master's
     # authenticating RPC server rejected the driver's plain connection
     master_logs = "".join(path.read_text(errors="replace")
-                          for path in (cluster.base / "master" / "root" / "logs").glob("*"))
+                          for path in (cluster.base / "master" / "root" / "logs").glob("*")
+                          if path.is_file())
     assert "SaslMessage" in result.stdout + result.stderr + master_logs
 
 
@@ -290,7 +291,60 @@ def test_adding_a_host_adds_its_worker_and_restarts_no_other(cluster):
     assert sorted(w["host"] for w in alive) == sorted(
         address(cluster, n) for n in NODES + [ADDED])
     assert {n: daemon_pids(cluster, n) for n in NODES} == pids
-    assert sorted(os.listdir(cluster.hosts[ADDED].root / "data")) == [f"jobs_{ADDED}.csv"]
+    assert sorted(os.listdir(cluster.hosts[ADDED].root / "data")) == [f"jobs_{ADDED}.csv",
+                                                                       "manifest.json"]
+
+
+def _fit_started(made, timeout: float) -> None:
+    """Wait for the unified run's fit jobs on the master's driver UI."""
+    deadline = time.monotonic() + timeout
+    base = f"http://{address(made, 'master')}:4040/api/v1/applications"
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base, timeout=5) as response:
+                [app] = json.load(response)
+            with urllib.request.urlopen(f"{base}/{app['id']}/jobs", timeout=5) as response:
+                if any(job.get("jobGroup") == "nodewise-fit" for job in json.load(response)):
+                    return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"the fit did not start within {timeout} s")
+
+
+def test_a_worker_cut_from_the_network_mid_fit_ends_the_run_naming_it(cluster):
+    """worker2's link goes down while the fit runs: once Spark has declared its
+    executor lost, the watchdog ends the run (after 20 s here, 60 s by default),
+    non-zero and naming worker2, well within 400 s; with the link back,
+    worker2's worker rejoins the master."""
+    netns = cluster.hosts["worker2"].netns
+    before = sorted((cluster.base / "reports" / "runs").glob("unified-*.json"))
+    started = time.monotonic()
+    run_ = subprocess.Popen(["make", "train-unified", f"INVENTORY={cluster.current}",
+                             "REPARTITION_BY=row",
+                             "ANSIBLE_ARGS=-e nodewise_executor_lost_seconds=20"],
+                            cwd=PROJECT, env=cluster.env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _fit_started(cluster, timeout=120)
+        nshosts.sh("ip", "netns", "exec", netns, "ip", "link", "set", "eth0", "down")
+        cut = time.monotonic()
+        output, _ = run_.communicate(timeout=600)
+        ended = time.monotonic()
+    finally:
+        nshosts.sh("ip", "netns", "exec", netns, "ip", "link", "set", "eth0", "up")
+        if run_.poll() is None:
+            run_.kill()
+    assert run_.returncode != 0
+    assert "the run was stopped: no executor on worker2 for 20 s" in output, output[-4000:]
+    assert ended - cut < 400, (ended - cut, ended - started)
+    assert sorted((cluster.base / "reports" / "runs").glob("unified-*.json")) == before
+    deadline = time.monotonic() + 180
+    while len([w for w in master_state(cluster)["workers"] if w["state"] == "ALIVE"]) < \
+            len(cluster.hosts):
+        assert time.monotonic() < deadline, master_state(cluster)["workers"]
+        time.sleep(2)
+    print(f"cut to end: {ended - cut:.0f} s")
 
 
 def test_down_leaves_no_jvm_on_any_host(cluster):

@@ -99,7 +99,8 @@ def test_make_ui_lists_every_web_ui_and_each_answers(cluster):
 def test_each_slice_is_on_its_own_node_only(cluster):
     root, _ = cluster
     for node in NODES:
-        assert sorted(os.listdir(root / "nodes" / node / "data")) == [f"jobs_{node}.csv"]
+        assert sorted(os.listdir(root / "nodes" / node / "data")) == [f"jobs_{node}.csv",
+                                                                      "manifest.json"]
         assert (root / "nodes" / node / "data" / f"jobs_{node}.csv").read_bytes() == \
             (root / "split" / f"jobs_{node}.csv").read_bytes()
 
@@ -253,30 +254,45 @@ def assert_only_the_projects_job_files(jobs_dir):
     assert "nodewise/retired.py" not in names and "nodewise/features.py" in names
 
 
-def test_a_later_site_run_restarts_changed_daemons_and_drops_retired_job_files(cluster, trained):
-    """One site run after changes: a changed template restarts the daemons on the
-    same ports, and job files the project no longer has leave the node and the
-    --py-files archive."""
+def test_later_site_runs_restart_changed_daemons_and_replace_a_secret_only_when_asked(
+        cluster, trained):
+    """make up from a second checkout (its own secret file) is refused before any
+    daemon restarts. Asked to rotate, with a changed template, it restarts the
+    daemons on the same ports with its secret, and job files the project no
+    longer has leave the node and the --py-files archive. The first checkout
+    then takes the cluster back the same way, with diffs shown: never a secret."""
     root, inventory = cluster
+    second = root / "second.ini"
+    second.write_text(inventory.read_text().replace(f"nodewise_secret_file={root}/secret",
+                                                    f"nodewise_secret_file={root}/second-secret"))
+    conf = root / "nodes" / "master" / "conf" / "spark-defaults.conf"
     before = master_pid(root)
+    refused = make("up", second, check=False)
+    assert refused.returncode != 0
+    assert f"runs with another secret than {root}/second-secret" in refused.stdout
+    assert "make up ROTATE_SECRET=yes" in refused.stdout
+    assert master_pid(root) == before
+    assert (root / "secret").read_text().strip() in conf.read_text()
+
     jobs_dir = plant_retired_job_files(root)
     extra = '{"nodewise_spark_conf_extras": {"spark.ui.retainedJobs": "500"}}'
-    run(os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(inventory),
-        "site.yml", "-e", extra)
-    conf = (root / "nodes" / "master" / "conf" / "spark-defaults.conf").read_text()
-    assert "spark.ui.retainedJobs  500" in conf
+    make("up", second, "ROTATE_SECRET=yes", f"ANSIBLE_ARGS=-e '{extra}'")
+    assert "spark.ui.retainedJobs  500" in conf.read_text()
+    assert (root / "second-secret").read_text().strip() in conf.read_text()
     assert master_pid(root) != before
     with urllib.request.urlopen(f"http://127.0.0.1:{PORT_BASE + 1080}/json/", timeout=10) as r:
         state = json.load(r)
     assert state["url"] == f"spark://127.0.0.1:{PORT_BASE + 77}"
     assert len([w for w in state["workers"] if w["state"] == "ALIVE"]) == 3
     assert_only_the_projects_job_files(jobs_dir)
-    # Back to the plain configuration, with diffs shown: never the secret.
-    result = make("up", inventory, "ANSIBLE_ARGS=--diff")
-    assert "retainedJobs" not in (root / "nodes" / "master" / "conf" / "spark-defaults.conf").read_text()
+
+    result = make("up", inventory, "ROTATE_SECRET=yes", "ANSIBLE_ARGS=--diff")
+    assert "retainedJobs" not in conf.read_text()
+    assert (root / "secret").read_text().strip() in conf.read_text()
     assert "changed: [master]" in result.stdout
-    secret = (root / "secret").read_text().strip()
-    assert len(secret) == 48 and secret not in result.stdout + result.stderr
+    for secret_file in ("secret", "second-secret"):
+        secret = (root / secret_file).read_text().strip()
+        assert len(secret) == 48 and secret not in result.stdout + result.stderr
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -358,6 +374,8 @@ def test_the_controllers_records_models_and_slices_are_private(cluster, trained)
     root, _ = cluster
     for folder in ("reports/runs", "reports/models", "split"):
         assert (root / folder).stat().st_mode & 0o777 == 0o700, folder
+        files = [p for p in (root / folder).iterdir() if p.is_file()]
+        assert files and all(p.stat().st_mode & 0o077 == 0 for p in files), folder
 
 
 def test_a_node_without_an_executor_fails_the_unified_run_naming_it(cluster, trained):
@@ -388,6 +406,159 @@ def test_a_second_cluster_wide_run_is_refused_naming_the_one_running(cluster, tr
     assert first.returncode == 0, output[-4000:]
     assert second.returncode != 0
     assert "refused: make train-unified, seed 1 (pid " in second.stdout, second.stdout[-3000:]
+
+
+def _slice(root, node: str) -> Path:
+    return root / "nodes" / node / "data" / f"jobs_{node}.csv"
+
+
+def _records(root) -> list[str]:
+    return sorted(p.name for p in (root / "reports" / "runs").glob("*.json"))
+
+
+def test_a_truncated_or_missing_slice_stops_the_run_naming_the_node(cluster, trained):
+    root, inventory = cluster
+    before = _records(root)
+    lines = _slice(root, "worker1").read_text(encoding="utf-8").splitlines(True)
+    try:
+        _slice(root, "worker1").write_text("".join(lines[:-5]), encoding="utf-8")
+        node_run = make("train-node", inventory, "NODE=worker1", check=False)
+        _slice(root, "worker2").unlink()
+        unified = make("train-unified", inventory, check=False)
+        # The unified job's own check, behind the playbook's: it counts the rows
+        # each node's executor read against the manifest on the master.
+        master = root / "nodes" / "master"
+        direct = run(str(master / "bin" / "spark-submit"), "--master",
+                     f"spark://127.0.0.1:{PORT_BASE + 77}", "--py-files",
+                     str(master / "jobs" / "nodewise.zip"), str(master / "jobs" / "train_unified.py"),
+                     "--nodes", ",".join(NODES), "--out-dir", str(master), check=False)
+    finally:
+        make("up", inventory)  # puts both slices back
+    assert node_run.returncode != 0
+    assert "worker1's slice differs from the manifest's (truncated or changed" in node_run.stdout
+    assert unified.returncode != 0
+    assert "worker1's slice differs from the manifest's" in unified.stdout
+    assert "worker2's slice is missing" in unified.stdout, unified.stdout[-3000:]
+    assert direct.returncode == 2
+    rows = ROWS // 3
+    assert f"worker1: {rows - 5} rows read, the manifest has {rows}" in direct.stdout
+    assert f"worker2: 0 rows read, the manifest has {rows} (its slice is missing on worker2" \
+        in direct.stdout, direct.stdout[-3000:]
+    assert _records(root) == before  # no run recorded
+    assert _slice(root, "worker1").read_text(encoding="utf-8").splitlines(True) == lines
+
+
+def test_a_model_saved_without_its_record_is_skipped_by_evaluate_and_report(cluster, trained):
+    """A run that dies between saving its model and committing it (here: its
+    runs/ folder cannot be created) leaves an archive that nothing uses."""
+    root, inventory = cluster
+    worker1 = root / "nodes" / "worker1"
+    (worker1 / "runs").rename(worker1 / "runs.kept")
+    (worker1 / "runs").write_text("not a folder\n")
+    try:
+        failed = make("train-node", inventory, "NODE=worker1", check=False)
+    finally:
+        (worker1 / "runs").unlink()
+        (worker1 / "runs.kept").rename(worker1 / "runs")
+    assert failed.returncode != 0
+    [orphan] = [p.name[:-len(".tar.gz")] for p in (worker1 / "models").glob("*.tar.gz")
+                if not p.with_name(p.name.replace(".tar.gz", ".json")).exists()]
+    evaluated = make("evaluate", inventory)
+    skipped = f"{orphan}: skipped, its run did not finish (an archive without its record)"
+    assert skipped in evaluated.stdout, evaluated.stdout[-3000:]
+    assert not list(root.rglob(f"eval-{orphan}-on-*.json"))
+    run(sys.executable, "-m", "nodewise_cli", "report", "--runs-dir", str(root / "reports" / "runs"),
+        "--out-dir", str(root / "reports"), "--split-dir", str(root / "split"))
+    report_md = (root / "reports" / "report.md").read_text(encoding="utf-8")
+    assert f"Models left out, not scored or combined: {skipped}" in report_md
+    assert orphan not in (root / "reports" / "summary.csv").read_text(encoding="utf-8")
+
+
+def _get_json(url: str):
+    """The JSON at `url`, or None while it does not answer with JSON ("Spark is starting up")."""
+    status, body = _get(url)
+    try:
+        return json.loads(body) if status == 200 else None
+    except ValueError:
+        return None
+
+
+def _driver_api(timeout: float) -> str:
+    """The running application's REST API on its driver's UI."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for port in range(4040, 4057):
+            apps = _get_json(f"http://127.0.0.1:{port}/api/v1/applications")
+            if apps:
+                return f"http://127.0.0.1:{port}/api/v1/applications/{apps[0]['id']}"
+        time.sleep(0.2)
+    raise AssertionError(f"no driver UI within {timeout} s")
+
+
+def _executor_pid(root, node: str) -> int:
+    """The pid of the executor running under `node`'s worker (its working directory)."""
+    work = str(root / "nodes" / node / "work")
+    for pid in subprocess.run(["pgrep", "-f", "CoarseGrainedExecutorBackend"],
+                              capture_output=True, text=True).stdout.split():
+        try:
+            if os.readlink(f"/proc/{pid}/cwd").startswith(work):
+                return int(pid)
+        except OSError:
+            continue
+    raise AssertionError(f"no executor under {work}")
+
+
+def test_an_executor_killed_in_the_middle_of_the_fit_is_replaced_and_every_row_used(
+        cluster, trained):
+    """kill -9 on worker2's executor while the fit runs: its worker starts another,
+    the barrier read runs again on every node, and the model uses every row."""
+    root, inventory = cluster
+    # One partition per node for the fit, so worker2's executor holds a part of it.
+    run_ = subprocess.Popen(["make", "train-unified", f"INVENTORY={inventory}",
+                             "REPARTITION_BY=row"], cwd=PROJECT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        api = _driver_api(timeout=90)
+        deadline = time.monotonic() + 120
+        while not any(j.get("jobGroup") == "nodewise-fit"
+                      for j in _get_json(f"{api}/jobs") or []):
+            assert time.monotonic() < deadline, "the fit never started"
+            time.sleep(0.05)
+        os.kill(_executor_pid(root, "worker2"), 9)
+        output, _ = run_.communicate(timeout=600)
+    finally:
+        if run_.poll() is None:
+            run_.kill()
+    assert run_.returncode == 0, output[-4000:]
+    newest = sorted((root / "reports" / "runs").glob("unified-s1-*.json"))[-1]
+    record = _record(root, newest.stem)
+    assert record["train_rows"] + record["test_rows"] == ROWS
+    app_id = record["resources"]["app_id"]
+    url = f"http://127.0.0.1:{PORT_BASE + 1180}/api/v1/applications/{app_id}/allexecutors"
+    _history_jobs(app_id, "nodewise-fit")  # waits for the history server to list the run
+    executors = _get_json(url)
+    removed = [e for e in executors if e["id"] != "driver" and not e["isActive"]]
+    assert len(removed) == 1 and len(executors) == 1 + 4, executors
+    fit_end = max(j["completionTime"] for j in _history_jobs(app_id, "nodewise-fit"))
+    assert removed[0]["removeTime"] < fit_end  # it died before the fit was done
+
+
+def test_make_logs_fetches_each_nodes_daemon_run_and_executor_logs(cluster, trained):
+    root, inventory = cluster
+    make("logs", inventory)
+    logs = root / "reports" / "logs"
+    assert sorted(p.name for p in logs.iterdir()) == list(NODES)
+    master = sorted(str(p.relative_to(logs / "master")) for p in (logs / "master").rglob("*")
+                    if p.is_file())
+    assert any(re.fullmatch(r"logs/spark-.*Master.*\.out", name) for name in master), master
+    runs_ = [name for name in master if name.startswith("logs/runs/")]
+    assert runs_ and any("# make train-unified, seed 1" in (logs / "master" / name).read_text()
+                         for name in runs_)
+    assert any(re.fullmatch(r"work/app-[0-9-]+/[0-9]+/stderr", name) for name in master)
+    assert (logs / "worker1").stat().st_mode & 0o777 == 0o700
+    make("logs", inventory, "NODE=worker2")
+    assert sorted(p.name for p in logs.iterdir()) == list(NODES)
+    assert any((logs / "worker2" / "logs" / "runs").glob("*.log"))
 
 
 def test_train_node_needs_a_node_of_the_inventory(cluster):

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from nodewise import features, model_io, resources, schema, scoring
+from nodewise import features, manifest, model_io, resources, schema, scoring
 from nodewise.slices import IS_TEST, NODE, ROW, read_slice, slice_path, spark_schema
 from nodewise.split import test_mask
 
@@ -152,9 +152,12 @@ def test_finish_run_writes_the_record_and_the_model(spark, tmp_path):
                                  "repartition_by": None, "train_partitions": 1}
     assert written["model_description"] is None  # only trees are described
     assert written["total_seconds"] >= 0 and written["fit_seconds"] == 1.5
-    assert os.path.exists(runs.model_path(str(tmp_path / "root"), "n-s1-x"))
+    archive = runs.model_path(str(tmp_path / "root"), "n-s1-x")
+    assert written["model_sha256"] == manifest.sha256_of(archive)
     with open(runs.model_info_path(str(tmp_path / "root"), "n-s1-x"), encoding="utf-8") as handle:
         assert json.load(handle) == {"run_id": "n-s1-x", "model": "n", "seed": 1,
                                      "classifier": "logistic_regression",
                                      "feature_set": "default", "train_rows": 60,
-                                     "built_from": None}
+                                     "built_from": None, "model_sha256": written["model_sha256"]}
+    infos, notes = runs.read_model_infos(str(tmp_path / "root"))
+    assert list(infos) == ["n-s1-x"] and notes == []

@@ -10,8 +10,7 @@ import zipfile
 
 import pytest
 
-from nodewise import runs
-from nodewise_cli import generate
+from nodewise_cli import generate, split
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JOBS = os.path.join(PROJECT, "jobs")
@@ -38,8 +37,8 @@ def submit(tmp_path, script, *args):
 @pytest.fixture(scope="module")
 def node_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("node")
-    (root / "data").mkdir()
-    generate.write_csv(str(root / "data" / "jobs_w1.csv"), 400, seed=5)
+    generate.write_csv(str(root / "jobs.csv"), 400, seed=5)
+    split.split_file(str(root / "jobs.csv"), ["w1"], str(root / "data"))
     return root
 
 
@@ -75,13 +74,41 @@ def test_evaluate_skips_models_it_already_scored(node_root):
     assert records(node_root / "evals") == before
 
 
+def _sliced(tmp_path, node: str, rows: int = 100):
+    generate.write_csv(str(tmp_path / "jobs.csv"), rows, seed=5)
+    split.split_file(str(tmp_path / "jobs.csv"), [node], str(tmp_path / "data"))
+    return tmp_path / "data" / f"jobs_{node}.csv"
+
+
 def test_train_node_without_its_slice_fails_naming_the_file(tmp_path):
-    result = submit(tmp_path, "train_node.py", "--node", "w9", "--data-dir", str(tmp_path),
-                    "--out-dir", str(tmp_path), "--seed", "1")
-    assert result.returncode != 0
-    assert "jobs_w9.csv" in result.stdout + result.stderr
-    assert not os.path.exists(runs.record_path(str(tmp_path), "x")) and \
-        not (tmp_path / "runs").exists()
+    _sliced(tmp_path, "w9").unlink()
+    result = submit(tmp_path, "train_node.py", "--node", "w9", "--data-dir",
+                    str(tmp_path / "data"), "--out-dir", str(tmp_path), "--seed", "1")
+    assert result.returncode == 2
+    assert "ERROR train_node: no slice at " in result.stdout
+    assert "jobs_w9.csv" in result.stdout
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "models").exists()
+
+
+def test_train_node_on_a_truncated_slice_fails_naming_the_node_and_the_rows(tmp_path):
+    path = _sliced(tmp_path, "w1")
+    lines = path.read_text(encoding="utf-8").splitlines(True)
+    path.write_text("".join(lines[:-10]), encoding="utf-8")  # whole lines: it still parses
+    result = submit(tmp_path, "train_node.py", "--node", "w1", "--data-dir",
+                    str(tmp_path / "data"), "--out-dir", str(tmp_path), "--seed", "1")
+    assert result.returncode == 2
+    assert ("ERROR train_node: w1: 90 rows read, the manifest has 100 (its slice is truncated "
+            "or changed on w1") in result.stdout
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "models").exists()
+
+
+def test_train_node_without_a_manifest_fails_naming_it(tmp_path):
+    (tmp_path / "data").mkdir()
+    generate.write_csv(str(tmp_path / "data" / "jobs_w1.csv"), 100, seed=5)
+    result = submit(tmp_path, "train_node.py", "--node", "w1", "--data-dir",
+                    str(tmp_path / "data"), "--out-dir", str(tmp_path), "--seed", "1")
+    assert result.returncode == 2
+    assert f"no slice manifest at {tmp_path}/data/manifest.json" in result.stdout
 
 
 def test_bad_arguments_exit_with_usage(tmp_path):

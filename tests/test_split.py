@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 
 import pytest
 from click.testing import CliRunner
 
+from nodewise import manifest
 from nodewise_cli import inventory as ansible_inventory
 from nodewise_cli import split
 from nodewise_cli.cli import main
@@ -64,7 +67,8 @@ def test_split_file_gives_each_node_the_header_and_its_rows_in_order(tmp_path):
     counts = split.split_file(str(tmp_path / "src.csv"), ["master", "w1", "w2"],
                               str(tmp_path / "split"))
     assert counts == {"master": 3, "w1": 3, "w2": 4}
-    assert sorted(os.listdir(tmp_path / "split")) == ["jobs_master.csv", "jobs_w1.csv", "jobs_w2.csv"]
+    assert sorted(os.listdir(tmp_path / "split")) == ["jobs_master.csv", "jobs_w1.csv",
+                                                      "jobs_w2.csv", "manifest.json"]
     joined = []
     for node in ["master", "w1", "w2"]:
         lines = (tmp_path / "split" / f"jobs_{node}.csv").read_text(encoding="utf-8").splitlines(True)
@@ -72,6 +76,11 @@ def test_split_file_gives_each_node_the_header_and_its_rows_in_order(tmp_path):
         assert len(lines) - 1 == counts[node]
         joined += lines[1:]
     assert joined == data
+    written = json.loads((tmp_path / "split" / "manifest.json").read_text(encoding="utf-8"))
+    assert written["slices"]["w2"] == {
+        "rows": 4, "sha256": hashlib.sha256(
+            (tmp_path / "split" / "jobs_w2.csv").read_bytes()).hexdigest()}
+    assert manifest.read(str(tmp_path / "split" / "manifest.json")) == counts
 
 
 def test_split_file_replaces_the_directory_whole(tmp_path):
@@ -80,7 +89,7 @@ def test_split_file_replaces_the_directory_whole(tmp_path):
     (out_dir / "jobs_old.csv").write_text("stale\n", encoding="utf-8")
     _source(tmp_path / "src.csv", 4)
     split.split_file(str(tmp_path / "src.csv"), ["a", "b"], str(out_dir))
-    assert sorted(os.listdir(out_dir)) == ["jobs_a.csv", "jobs_b.csv"]
+    assert sorted(os.listdir(out_dir)) == ["jobs_a.csv", "jobs_b.csv", "manifest.json"]
     assert sorted(os.listdir(tmp_path)) == ["split", "src.csv"]  # no staging left behind
 
 
@@ -90,7 +99,7 @@ def test_split_file_rerun_with_fewer_nodes_drops_the_old_slices(tmp_path):
     split.split_file(str(tmp_path / "src.csv"), ["a", "b", "c"], out_dir)
     counts = split.split_file(str(tmp_path / "src.csv"), ["a"], out_dir)
     assert counts == {"a": 5}
-    assert os.listdir(out_dir) == ["jobs_a.csv"]
+    assert sorted(os.listdir(out_dir)) == ["jobs_a.csv", "manifest.json"]
     assert (tmp_path / "split" / "jobs_a.csv").read_text(encoding="utf-8") == "Job_Title,n\n" + "".join(data)
 
 

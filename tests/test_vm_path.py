@@ -18,8 +18,8 @@ import json
 import os
 import re
 import shutil
+import sys
 import time
-import urllib.request
 
 import pytest
 
@@ -90,10 +90,18 @@ def summary(controller) -> list[dict]:
     return list(csv.DictReader(io.StringIO(path.read_text())))
 
 
+def fetch_from(machines, name: str, url: str) -> str:
+    """`url` as machine `name` reads it: only the cluster's hosts and the controller
+    get through the nodes' firewall. OSError when it cannot."""
+    result = machines.run_on(name, "python3 -c 'import sys, urllib.request; sys.stdout.write("
+                                   f"urllib.request.urlopen(\"{url}\", timeout=10).read().decode())'")
+    if result.returncode != 0:
+        raise OSError(f"{name} could not read {url}: {result.stderr[-500:]}")
+    return result.stdout
+
+
 def master_json(machines) -> dict:
-    with urllib.request.urlopen(f"http://{machines['master'].address}:8080/json/",
-                                timeout=10) as response:
-        return json.load(response)
+    return json.loads(fetch_from(machines, "master", f"http://{machines['master'].address}:8080/json/"))
 
 
 def alive_workers(machines) -> list[str]:
@@ -157,7 +165,8 @@ def test_a_node_without_a_package_source_fails_naming_the_package(machines, cont
         machines.run_on("worker2", f"sudo mv /root/nodewise-local.list {source}")
     assert result.returncode != 0
     counters = recap(result.stdout)
-    assert sorted(h for h, c in counters.items() if c["failed"]) == ["worker2"], counters
+    assert sorted(h for h, c in counters.items() if c["failed"]) == ["worker2"], \
+        (counters, re.findall(r"^fatal: .*$", result.stdout, re.M))
     fatal = re.findall(r"^fatal: \[worker2\].*$", result.stdout, re.M)
     assert fatal, result.stdout[-3000:]
     # The last one is the role's own, after apt's (which names only python3-apt).
@@ -280,6 +289,60 @@ def test_a_rebooted_machine_comes_back_with_its_daemons(sequence, machines, cont
     assert record["train_rows"] + record["test_rows"] == ROWS
 
 
+def test_make_logs_brings_each_machines_journal_and_run_output(sequence, machines, controller):
+    controller.run("make logs")
+    logs = controller.path(f"{controller.PROJECT}/reports/logs")
+    assert sorted(p.name for p in logs.iterdir()) == sorted(NODES)
+    journal = (logs / "master" / "journal.txt").read_text()
+    assert "Registering worker" in journal, journal[-2000:]
+    runs_ = sorted((logs / "master" / "logs" / "runs").glob("*.log"))
+    assert any(p.read_text().startswith("# make train-unified, seed 1") for p in runs_)
+
+
+STRANGER = "10.213.78.99"  # on the machines' network, neither a node nor the controller
+
+
+def _reachable_from_stranger(targets: list[tuple[str, int]]) -> list[bool]:
+    """Whether a host in a namespace of its own on the machines' bridge can open each
+    (address, port)."""
+    netns, veth = vm.NETNS_PREFIX + "stranger", vm.VETH_PREFIX + "stranger"
+    vm.make_netns(netns, veth, STRANGER, vm.BRIDGE)
+    try:
+        probe = ("import socket, sys\n"
+                 "for target in sys.argv[1:]:\n"
+                 "    address, port = target.split(':')\n"
+                 "    try:\n"
+                 "        socket.create_connection((address, int(port)), timeout=3).close()\n"
+                 "        print('open')\n"
+                 "    except OSError:\n"
+                 "        print('closed')\n")
+        result = vm.sh("ip", "netns", "exec", netns, sys.executable, "-c", probe,
+                       *(f"{address}:{port}" for address, port in targets))
+        return [line == "open" for line in result.stdout.split()]
+    finally:
+        vm.sh("ip", "netns", "del", netns, check=False)
+
+
+def test_strangers_cannot_reach_sparks_ports_but_the_cluster_and_the_controller_can(
+        sequence, machines, controller):
+    """A host on the machines' network that is neither a node nor the controller:
+    the nodes' nftables table drops it on Spark's ports, and only there."""
+    master, worker1 = machines["master"].address, machines["worker1"].address
+    spark_ports = [(master, 8080), (master, 18080), (master, 7077), (worker1, 8081),
+                   (worker1, 7078)]
+    assert _reachable_from_stranger(spark_ports + [(master, 22)]) == [False] * 5 + [True]
+    from_controller = controller.run(
+        "python3 -c 'import urllib.request; "
+        f"print(urllib.request.urlopen(\"http://{master}:8080/json/\", timeout=10).status, "
+        f"urllib.request.urlopen(\"http://{worker1}:8081/\", timeout=10).status)'")
+    assert from_controller.stdout.split() == ["200", "200"]
+    assert '"status" : "ALIVE"' in fetch_from(machines, "worker2", f"http://{master}:8080/json/")
+    rules = machines.run_on("master", "sudo nft list set inet nodewise allowed")
+    allowed = re.findall(r"\d+\.\d+\.\d+\.\d+", rules.stdout)
+    # the controller shares this machine's network: the bridge's address
+    assert sorted(allowed) == sorted([machines[n].address for n in NODES] + [vm.GATEWAY])
+
+
 def test_make_uninstall_asks_first_then_removes_what_up_put_there(sequence, machines, controller):
     refused = controller.run("make uninstall", check=False)
     assert refused.returncode != 0
@@ -293,10 +356,13 @@ def test_make_uninstall_asks_first_then_removes_what_up_put_there(sequence, mach
         result = machines.run_on(
             name, "find /etc/systemd/system -name 'nodewise-*' | wc -l; id spark 2>&1 | grep -c 'no such';"
                   " test -e /opt/nodewise && echo root-kept || echo root-gone;"
+                  " test -e /etc/nodewise && echo rules-kept || echo rules-gone;"
+                  " sudo nft list tables | grep -c nodewise;"
                   " pgrep -c java; java -version 2>&1 | head -n 1")
         lines = result.stdout.splitlines()
-        assert lines[:4] == ["0", "1", "root-gone", "0"], (name, result.stdout, result.stderr)
-        assert lines[4].startswith('openjdk version "17.'), (name, lines)  # packages stay
+        assert lines[:6] == ["0", "1", "root-gone", "rules-gone", "0", "0"], \
+            (name, result.stdout, result.stderr)
+        assert lines[6].startswith('openjdk version "17.'), (name, lines)  # packages stay
     again = recap(controller.run("make uninstall CONFIRM=yes").stdout)
     assert sorted(again) == ["localhost", *NODES]  # localhost: the confirmation check
     assert all(c["changed"] == 0 and c["failed"] == 0 for c in again.values()), again

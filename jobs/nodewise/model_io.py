@@ -24,15 +24,18 @@ _MODEL_DIR = "model"
 
 
 def save_model(model: PipelineModel, archive_path: str) -> None:
-    """Write `model` to `archive_path` atomically (temporary file, rename)."""
+    """Write `model` to `archive_path` atomically (temporary file, fsync, rename)."""
     directory = os.path.dirname(os.path.abspath(archive_path))
     os.makedirs(directory, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=directory) as workdir:
         model_dir = os.path.join(workdir, _MODEL_DIR)
         model._to_java().write().saveToLocal(model_dir)
         partial = os.path.join(workdir, "model" + ARCHIVE_SUFFIX)
-        with tarfile.open(partial, "w:gz") as archive:
-            archive.add(model_dir, arcname=_MODEL_DIR)
+        with open(partial, "wb") as out:
+            with tarfile.open(fileobj=out, mode="w:gz") as archive:
+                archive.add(model_dir, arcname=_MODEL_DIR)
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(partial, archive_path)
 
 

@@ -25,8 +25,11 @@ def finish_run(fitted: PipelineModel, test_rows: DataFrame, eval_set: str, out_d
     record["test_rows"] = record["evaluation"]["rows"]
     record["resources"] = resources.application_resources(spark)
     record["versions"] = runs.versions(spark)
-    runs.save_model_with_info(fitted, out_dir, record)
+    # Archive, record, then the info that commits the model: a run that dies
+    # in between leaves a model that nothing scores or combines.
+    runs.save_model(fitted, out_dir, record)
     record["finished_at"] = runs.utc_now()
     record["total_seconds"] = watch.seconds()
     runs.write_json(runs.record_path(out_dir, record["run_id"]), record)
+    runs.commit_model(out_dir, record)
     return record
