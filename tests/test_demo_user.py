@@ -116,9 +116,12 @@ def test_make_demo_as_a_user_without_root_scores_every_model(demo):
 def test_the_demo_runs_as_that_user_with_the_machines_own_python(demo):
     daemons = user_java_processes()
     assert len(daemons) == 5, daemons  # master, three workers, history server
-    owners = subprocess.run(["ps", "-o", "user=", "-C", "java"], capture_output=True,
+    # Every JVM of the checkout's node roots, whoever runs it (other tests' JVMs aside).
+    listed = subprocess.run(["pgrep", "-a", "java"], capture_output=True, text=True).stdout
+    pids = [line.split()[0] for line in listed.splitlines() if str(CHECKOUT) in line]
+    owners = subprocess.run(["ps", "-o", "user=", "-p", ",".join(pids)], capture_output=True,
                             text=True).stdout.split()
-    assert set(owners) == {USER}, owners
+    assert len(pids) == 5 and set(owners) == {USER}, (pids, owners)
     version = as_user(".venv/bin/python -c 'import platform; print(platform.python_version())'")
     expected = subprocess.run(["/usr/bin/python3", "-c",
                                "import platform; print(platform.python_version())"],
