@@ -117,7 +117,8 @@ def repartition(rows, partitions: int, *columns: str):
 
 def run(spark, args, watch: Stopwatch) -> dict:
     expected = manifest.read(args.manifest)
-    slots = executors.wait_for_executors(spark, args.nodes, args.worker_uis, args.wait_seconds)
+    slots = executors.wait_for_executors(spark, args.nodes, args.worker_uis, args.wait_seconds,
+                                            args.master_ui)
     with executors.Watchdog(spark, args.nodes, args.worker_uis, args.lost_seconds) as watchdog:
         try:
             return train(spark, args, watch, expected, slots)

@@ -396,9 +396,8 @@ class Controller:
         """A path inside the controller, as seen from the host."""
         return self.root / inside.lstrip("/")
 
-    def run(self, command: str, timeout: float = 1800, path_first: str = "",
-            check: bool = True) -> subprocess.CompletedProcess:
-        """Run a shell command in the project folder, as the user types it."""
+    def _nspawn(self, command: str, path_first: str = "") -> list[str]:
+        """The command line that runs `command` in the project folder, as the user types it."""
         path = ":".join(filter(None, [path_first, "/usr/local/bin:/usr/bin:/bin"]))
         cache = Path(os.path.expanduser("~/.cache/pip"))
         binds = [f"--bind={cache}:/root/.cache/pip"] if cache.is_dir() else []
@@ -407,11 +406,21 @@ class Controller:
         tmp.mkdir(exist_ok=True)
         binds.append(f"--bind={tmp}:/tmp")
         # --console=pipe: the command's output is a pipe, as in a script, not a terminal.
-        args = ["systemd-nspawn", "-q", "--register=no", "--keep-unit", "--console=pipe",
+        return ["systemd-nspawn", "-q", "--register=no", "--keep-unit", "--console=pipe",
                 "-D", str(self.root), *binds, f"--chdir={self.PROJECT}", "--setenv=PATH=" + path,
                 "--setenv=HOME=/root", "--setenv=LANG=C.UTF-8",
                 "--setenv=PIP_CERT=/etc/ssl/certs/ca-certificates.crt",
                 "bash", "-c", command]
+
+    def start_command(self, command: str) -> subprocess.Popen:
+        """`command` running in the background; its output (stdout and stderr) is a pipe."""
+        return subprocess.Popen(self._nspawn(command), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
+
+    def run(self, command: str, timeout: float = 1800, path_first: str = "",
+            check: bool = True) -> subprocess.CompletedProcess:
+        """Run a shell command in the project folder, as the user types it."""
+        args = self._nspawn(command, path_first)
         try:
             result = subprocess.run(args, capture_output=True, text=True, timeout=timeout,
                                     stdin=subprocess.DEVNULL, check=False)

@@ -556,6 +556,9 @@ def test_make_logs_fetches_each_nodes_daemon_run_and_executor_logs(cluster, trai
                          for name in runs_)
     assert any(re.fullmatch(r"work/app-[0-9-]+/[0-9]+/stderr", name) for name in master)
     assert (logs / "worker1").stat().st_mode & 0o777 == 0o700
+    # on the nodes, run-locked keeps each run's output from other users
+    run_logs = list((root / "nodes" / "master" / "logs" / "runs").glob("*.log"))
+    assert run_logs and {p.stat().st_mode & 0o777 for p in run_logs} == {0o640}
     make("logs", inventory, "NODE=worker2")
     assert sorted(p.name for p in logs.iterdir()) == list(NODES)
     assert any((logs / "worker2" / "logs" / "runs").glob("*.log"))

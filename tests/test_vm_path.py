@@ -20,6 +20,7 @@ import re
 import shutil
 import sys
 import time
+import urllib.request
 
 import pytest
 
@@ -273,6 +274,106 @@ def test_a_master_killed_with_sigkill_comes_back_with_its_workers(sequence, mach
     # Recovered from its recovery directory: the same workers, not new registrations.
     assert sorted(w["id"] for w in state["workers"] if w["state"] == "ALIVE") == workers_before
     make(controller, "train-unified")
+
+
+def _get_json(url: str):
+    """The JSON at `url`, or None while it does not answer (the test host is the
+    controller's network, which the nodes' firewall lets through)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return json.loads(response.read())
+    except (OSError, ValueError):
+        return None
+
+
+def _train_unified_killing(machines, controller, name: str, unit: str, extra: str = ""):
+    """`make train-unified` with `unit`'s process on machine `name` killed with -9 as
+    soon as the fit starts; systemd restarts it. The run's exit code, output and
+    seconds from the kill to its end."""
+    run_ = controller.start_command(f"make train-unified INVENTORY={INVENTORY} {extra}")
+    apps_url = f"http://{machines['master'].address}:4040/api/v1/applications"
+    try:
+        deadline = time.monotonic() + 300
+        while not any(j.get("jobGroup") == "nodewise-fit"
+                      for j in _get_json(f"{apps_url}/{_app_id(apps_url)}/jobs") or []):
+            if run_.poll() is not None or time.monotonic() > deadline:
+                run_.kill()
+                raise AssertionError(f"the fit never started:\n{run_.communicate()[0][-5000:]}\n"
+                                     f"{fetch_from(machines, 'master', apps_url[:-len('4040/api/v1/applications')] + '8080/json/')}")
+            time.sleep(0.05)
+        killed = machines.run_on(name, f"sudo systemctl kill --kill-whom=main -s KILL {unit}")
+        assert killed.returncode == 0, killed.stderr
+        killed_at = time.monotonic()
+        output, _ = run_.communicate(timeout=900)
+        return run_.returncode, output, time.monotonic() - killed_at
+    finally:
+        if run_.poll() is None:
+            run_.kill()
+
+
+def _app_id(apps_url: str) -> str:
+    """The id of the application whose driver UI answers at `apps_url`, or "" before it does."""
+    apps = _get_json(apps_url)
+    return apps[0]["id"] if apps else ""
+
+
+def _newest_unified_record(controller) -> dict:
+    records = sorted(controller.path(f"{controller.PROJECT}/reports/runs").glob("unified-s1-*.json"))
+    return json.loads(records[-1].read_text())
+
+
+def test_a_master_killed_in_the_middle_of_a_run_lets_the_run_finish_on_every_row(
+        sequence, machines, controller):
+    """The driver talks to its executors, not to the master: the fit goes on while
+    systemd restarts the master. The restarted master then waits a minute for the
+    ended run's driver (Spark's worker timeout) and takes no application at its
+    address till then: the next run waits for the recovery instead of hanging."""
+    code, output, seconds = _train_unified_killing(machines, controller, "master",
+                                                   "nodewise-spark-master")
+    print(f"master killed mid-fit: the run ended {seconds:.1f} s later with {code}")
+    assert code == 0, output[-5000:]
+    record = _newest_unified_record(controller)
+    assert record["train_rows"] + record["test_rows"] == ROWS
+    assert sorted(record["rows_per_node"]) == NODES
+    wait_for_whole_cluster(machines, timeout=30)
+    # RECOVERING when the run ended before the master was back (so far, every time)
+    status = master_json(machines)["status"]
+    started = time.monotonic()
+    make(controller, "train-unified")
+    print(f"the next run, started with the master {status}, took {time.monotonic() - started:.1f} s")
+    assert _newest_unified_record(controller)["run_id"] != record["run_id"]
+
+
+def _history_executors(machines, app_id: str, timeout: float = 60) -> list[dict]:
+    """The application's executors as the history server lists them, once it does."""
+    url = f"http://{machines['master'].address}:18080/api/v1/applications/{app_id}/allexecutors"
+    deadline = time.monotonic() + timeout
+    while not (executors := _get_json(url)):
+        assert time.monotonic() < deadline, f"the history server does not list {app_id}"
+        time.sleep(1)
+    return executors
+
+
+def test_a_worker_killed_in_the_middle_of_a_run_comes_back_and_the_run_uses_every_row(
+        sequence, machines, controller):
+    """worker2's worker (and with it its executor) killed -9 during the fit, with one
+    partition per node so worker2 holds a part of it: systemd restarts the worker,
+    the master gives the run a new executor there, and the lost part is read again."""
+    code, output, seconds = _train_unified_killing(machines, controller, "worker2",
+                                                   "nodewise-spark-worker", "REPARTITION_BY=row")
+    print(f"worker2's worker killed mid-fit: the run ended {seconds:.1f} s later with {code}")
+    assert code == 0, output[-5000:]
+    record = _newest_unified_record(controller)
+    assert record["train_rows"] + record["test_rows"] == ROWS
+    assert sorted(record["rows_per_node"]) == NODES
+    worker2 = machines["worker2"].address
+    executors = [(e["hostPort"].split(":")[0], e["isActive"], e.get("removeReason", ""))
+                 for e in _history_executors(machines, record["resources"]["app_id"])
+                 if e["id"] != "driver"]
+    lost = [e for e in executors if not e[1]]
+    assert len(lost) == 1 and lost[0][0] == worker2 and "worker lost" in lost[0][2], executors
+    assert sorted(e[0] for e in executors if e[1]) == sorted(machines[n].address for n in NODES)
+    wait_for_whole_cluster(machines, timeout=60)
 
 
 def test_a_rebooted_machine_comes_back_with_its_daemons(sequence, machines, controller):

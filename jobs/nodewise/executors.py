@@ -37,9 +37,10 @@ def nodes_without_executor(executors: list[dict], nodes: list[str],
 
 
 def wait_for_executors(spark, nodes: list[str], worker_uis: dict[str, str],
-                       timeout: float) -> int:
+                       timeout: float, master_ui: str | None = None) -> int:
     """Wait for an executor on every node; return their task slots, or fail naming the
-    nodes that have none after `timeout` seconds."""
+    nodes that have none after `timeout` seconds (and saying so when the master at
+    `master_ui` never took the application)."""
     deadline = time.monotonic() + timeout
     while True:
         executors = active_executors(spark)
@@ -47,13 +48,29 @@ def wait_for_executors(spark, nodes: list[str], worker_uis: dict[str, str],
         if not missing:
             break
         if time.monotonic() > deadline:
+            message = (f"no executor on {', '.join(missing)} after {timeout:.0f} s "
+                       f"({len(executors)} of {len(nodes)} registered)")
+            if master_ui and not master_runs(master_ui, spark.sparkContext.applicationId):
+                raise ValueError(
+                    f"{message}: the master at {master_ui} does not list this application "
+                    f"({spark.sparkContext.applicationId}) as running, so it gave it none; "
+                    "its log says why (make logs NODE=<the master's node>)")
             raise ValueError(
-                f"no executor on {', '.join(missing)} after {timeout:.0f} s "
-                f"({len(executors)} of {len(nodes)} registered): is its worker alive and does "
-                f"it have {spark.conf.get('spark.executor.memory', '?')} free? (make status)")
+                f"{message}: is its worker alive and does it have "
+                f"{spark.conf.get('spark.executor.memory', '?')} free? (make status)")
         time.sleep(0.5)
     cpus_per_task = int(spark.conf.get("spark.task.cpus", "1"))
     return sum(e["totalCores"] for e in executors) // cpus_per_task
+
+
+def master_runs(master_ui: str, app_id: str) -> bool:
+    """Whether the master lists `app_id` among its active applications; True when it
+    cannot be asked (the executor wait's own message then stands)."""
+    try:
+        state = resources.get_json(f"{master_ui.rstrip('/')}/json/")
+    except (OSError, ValueError):
+        return True
+    return any(app.get("id") == app_id for app in state.get("activeapps", []))
 
 
 class Watchdog:
