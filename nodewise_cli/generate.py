@@ -1,6 +1,6 @@
 """Synthetic data with the real file's schema and statistical structure.
 
-Each column follows DATASET.md: jobs and education levels uniform and
+Each column follows docs/dataset.md: jobs and education levels uniform and
 independent, numeric columns uniform on the measured ranges and rounded to
 two decimals, Automation_Probability_2030 uniform within the job group's
 range, and Risk_Category from the fixed rule on it. Rows are written in

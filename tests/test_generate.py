@@ -100,7 +100,7 @@ def test_every_job_title_appears_at_about_one_in_twenty(large_frame):
 
 def test_label_shares_are_near_the_real_files(large_frame):
     shares = large_frame[schema.LABEL].value_counts(normalize=True)
-    # Real file: Medium 50.7%, High 24.7%, Low 24.6% (DATASET.md).
+    # Real file: Medium 50.7%, High 24.7%, Low 24.6% (docs/dataset.md).
     assert shares["Medium"] == pytest.approx(0.50, abs=0.02)
     assert shares["Low"] == pytest.approx(0.25, abs=0.02)
     assert shares["High"] == pytest.approx(0.25, abs=0.02)

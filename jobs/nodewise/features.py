@@ -14,7 +14,7 @@ LABEL_INDEX = "label"
 FEATURES = "features"
 
 # Regularisation of the logistic regression: L2 with regParam 0.01.
-# Evidence: on the real file (DATASET.md), Spark's default regParam 0 averages
+# Evidence: on the real file (docs/dataset.md), Spark's default regParam 0 averages
 # weighted F1 0.986 over five 80/20 splits, and any regParam from 0.001 to
 # 0.05 (L1 or L2) averages 0.993; 0.01 sits mid-range. On generated data,
 # scripts/regularisation_sweep.py (5 seeds of the shared split, 3000 rows)

@@ -37,7 +37,7 @@ FLOAT_COLUMNS = (
 )
 NUMERIC_COLUMNS = INTEGER_COLUMNS + FLOAT_COLUMNS
 
-# Value ranges of the real file (DATASET.md), inclusive.
+# Value ranges of the real file (docs/dataset.md), inclusive.
 NUMERIC_RANGES = {
     "Average_Salary": (30_000, 150_000),
     "Years_Experience": (0, 29),
@@ -93,9 +93,10 @@ def risk_category(automation_probability: float) -> str:
 # comparable). A category not listed goes to StringIndexer's "keep" bucket.
 #
 # Automation_Probability_2030 is left out on purpose: the label is a fixed
-# threshold rule on it (DATASET.md), so using it would make the task a lookup
+# threshold rule on it (docs/dataset.md), so using it would make the task a lookup
 # of the label's own source. The models learn the label from the job and the
-# other columns, as the seed's reference figures (F1 about 0.99) assume.
+# other columns, as the original project's reference figures (F1 about 0.99,
+# docs/dataset.md) assume.
 FEATURE_CATEGORICAL = {JOB_TITLE: JOB_TITLES, EDUCATION_LEVEL: EDUCATION_LEVELS}
 FEATURE_NUMERIC = tuple(c for c in NUMERIC_COLUMNS if c != AUTOMATION_PROBABILITY)
 
