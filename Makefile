@@ -135,6 +135,7 @@ lint: $(READY) ## ansible-lint and a syntax check of every playbook
 	$(VENV)/bin/ansible-lint --offline
 	$(PLAYBOOK) --syntax-check site.yml $(PLAYBOOKS)/*.yml
 
-clean: ## Remove generated data, node roots and every cluster's reports (keeps .venv and the secret)
+clean: ## Remove everything the targets write (data, node roots, reports, bench, build/) but .venv, the secret and .known_hosts
 	rm -rf data/ai_jobs_2030.csv data/split .nodes .nodewise reports/runs reports/models reports/logs \
-		reports/clusters reports/summary.csv reports/report.md reports/report.html reports/*.png
+		reports/clusters reports/summary.csv reports/report.md reports/report.html reports/*.png \
+		reports/bench.csv reports/bench.md build

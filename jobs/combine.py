@@ -20,7 +20,7 @@ import argparse
 import logging
 import sys
 
-from nodewise import features, federation, model_io, runs
+from nodewise import features, federation, model_io, names, runs
 from nodewise.jobcli import Stopwatch, session, setup_logging
 
 log = logging.getLogger("combine")
@@ -68,7 +68,7 @@ def _built(infos: list[dict], model: str) -> set[tuple[str, ...]]:
 def _federation_problem(members: list[dict]) -> str | None:
     classifiers = {m.get("classifier") for m in members}
     feature_sets = {m.get("feature_set") for m in members}
-    if classifiers != {features.LOGISTIC_REGRESSION} or len(feature_sets) != 1:
+    if classifiers != {names.LOGISTIC_REGRESSION} or len(feature_sets) != 1:
         return (f"the latest per-node models are not logistic regressions on one feature set "
                 f"({sorted(map(str, classifiers))}, {sorted(map(str, feature_sets))})")
     if any(m.get("train_rows") is None for m in members):
@@ -79,17 +79,17 @@ def _federation_problem(members: list[dict]) -> str | None:
 def plan(infos: list[dict], nodes: list[str]) -> tuple[list[tuple[str, list[dict]]], list[str]]:
     """The (model, members) combinations to build, and why others are skipped."""
     complete, skipped = latest_members(infos, nodes)
-    built = {model: _built(infos, model) for model in (runs.FEDERATED, runs.VOTE)}
+    built = {model: _built(infos, model) for model in (names.FEDERATED, names.VOTE)}
     planned = []
     for seed, members in complete.items():
         key = tuple(sorted(m["run_id"] for m in members))
         problem = _federation_problem(members)
         if problem:
             skipped.append(f"seed {seed}: no federated model: {problem}")
-        elif key not in built[runs.FEDERATED]:
-            planned.append((runs.FEDERATED, members))
-        if key not in built[runs.VOTE]:
-            planned.append((runs.VOTE, members))
+        elif key not in built[names.FEDERATED]:
+            planned.append((names.FEDERATED, members))
+        if key not in built[names.VOTE]:
+            planned.append((names.VOTE, members))
     return planned, skipped
 
 
@@ -120,21 +120,21 @@ def build_federated(spark, members: list[dict], out_dir: str) -> dict:
                  for m in members]
     fit_watch = Stopwatch()
     model = federation.federate(spark, pipelines, [int(m["train_rows"]) for m in members])
-    record = _record(runs.FEDERATED, members, spark, fit_seconds=fit_watch.seconds(), params={
+    record = _record(names.FEDERATED, members, spark, fit_seconds=fit_watch.seconds(), params={
         "averaging": "coefficients and intercepts weighted by training rows",
-        **features.classifier_params(features.LOGISTIC_REGRESSION)})
+        **features.classifier_params(names.LOGISTIC_REGRESSION)})
     runs.save_model(model, out_dir, record)
     return record
 
 
 def build_vote(spark, members: list[dict], out_dir: str) -> dict:
     """The vote's record: its info file names its members, which evaluation loads and polls."""
-    record = _record(runs.VOTE, members, spark, fit_seconds=0.0, params={
+    record = _record(names.VOTE, members, spark, fit_seconds=0.0, params={
         "vote": "majority of the members' predictions; ties to the larger summed probability"})
     return record
 
 
-BUILDERS = {runs.FEDERATED: build_federated, runs.VOTE: build_vote}
+BUILDERS = {names.FEDERATED: build_federated, names.VOTE: build_vote}
 
 
 def build(spark, model: str, members: list[dict], out_dir: str) -> dict:

@@ -18,7 +18,7 @@ import logging
 import os
 import sys
 
-from nodewise import federation, metrics, model_io, runs, schema, scoring
+from nodewise import federation, metrics, model_io, names, runs, schema, scoring
 from nodewise.jobcli import Stopwatch, session, setup_logging
 from nodewise.slices import IS_TEST, load_slice, slice_path
 
@@ -47,7 +47,7 @@ def pending_models(out_dir: str, node: str) -> list[dict]:
 
 def load(spark, out_dir: str, info: dict):
     """The model of `info`: its archive, or for a vote its members' archives."""
-    if info["model"] == runs.VOTE:
+    if info["model"] == names.VOTE:
         return federation.VoteModel([model_io.load_model(spark, runs.model_path(out_dir, m))
                                      for m in info["built_from"]])
     return model_io.load_model(spark, runs.model_path(out_dir, info["run_id"]))

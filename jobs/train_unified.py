@@ -20,7 +20,7 @@ import sys
 from pyspark import BarrierTaskContext
 from pyspark.sql import functions as F
 
-from nodewise import checks, executors, features, manifest, resources, runs, training
+from nodewise import checks, executors, features, manifest, names, resources, runs, training
 from nodewise.jobcli import Stopwatch, parser, phase, session, setup_logging, tune_for_size
 from nodewise.slices import (CSV_BYTES_PER_ROW, IS_TEST, NODE, iter_slice, partitions_for,
                              slice_path, spark_schema)
@@ -162,7 +162,7 @@ def train(spark, args, watch: Stopwatch, expected: dict[str, int], slots: int) -
     phase(spark, "nodewise-score", "score the model on the global test set")
     record = training.finish_run(
         model, test_rows, "global", args.out_dir, watch,
-        run_id=runs.new_run_id(runs.UNIFIED, args.seed), model=runs.UNIFIED, seed=args.seed,
+        run_id=runs.new_run_id(names.UNIFIED, args.seed), model=names.UNIFIED, seed=args.seed,
         train_nodes=args.nodes, rows_per_node=train_per_node,
         train_rows=sum(train_per_node.values()), fit_seconds=fit_seconds,
         classifier=args.classifier, feature_set=args.feature_set,

@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 
+from nodewise.names import FEDERATED, UNIFIED
 from nodewise_cli import sandbox
 
 SAMPLE_SECONDS = 0.2
@@ -209,7 +210,7 @@ def summarise(rows: int, model: str, engine: str, results: list[dict], machine: 
             "total_seconds_median": statistics.median(r["total_seconds"] for r in results),
             "peak_rss_bytes": max(r["peak_rss_bytes"] for r in results),
             # the federated fit averages models: it reads no rows
-            "rows_per_second": train_rows / fit if fit > 0 and model != "federated" else None,
+            "rows_per_second": train_rows / fit if fit > 0 and model != FEDERATED else None,
             "runs": len(results), **machine}
 
 
@@ -264,9 +265,9 @@ def bench_size(root: str, rows: int, runs: int, host: dict, log=print) -> list[d
     prepare(root, rows)
     master_root = sandbox.node_root(root, sandbox.NODES[0])
     log(f"{rows} rows: unified on the cluster")
-    series = run_series(unified_argv(root), runs, _record_fit(master_root, "unified"),
+    series = run_series(unified_argv(root), runs, _record_fit(master_root, UNIFIED),
                         with_pids=lambda: daemon_pids(root))
-    results = [summarise(rows, "unified", "spark-cluster", series, host)]
+    results = [summarise(rows, UNIFIED, "spark-cluster", series, host)]
     for node in sandbox.NODES:
         log(f"{rows} rows: {node} in local mode")
         series = run_series(node_argv(root, node), runs,
@@ -274,9 +275,9 @@ def bench_size(root: str, rows: int, runs: int, host: dict, log=print) -> list[d
         results.append(summarise(rows, node, "spark-local", series, host))
     log(f"{rows} rows: federated, from the nodes' newest models")
     gather_node_models(root)
-    series = run_series(combine_argv(root), runs, _record_fit(master_root, "federated"),
+    series = run_series(combine_argv(root), runs, _record_fit(master_root, FEDERATED),
                         before=lambda: forget_combined(root))
-    results.append(summarise(rows, "federated", "spark-local", series, host))
+    results.append(summarise(rows, FEDERATED, "spark-local", series, host))
     log(f"{rows} rows: scikit-learn")
     series = run_series(sklearn_argv(root), runs, _sklearn_fit)
     results.append(summarise(rows, "all nodes' rows", "sklearn", series, host))

@@ -9,6 +9,7 @@ from nodewise_cli.plots import save_figure  # first: it selects the file-only ba
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from nodewise.names import FEDERATED, UNIFIED  # noqa: E402
 from nodewise_cli.bench import COLUMNS  # noqa: E402
 from nodewise_cli.files import atomic_path  # noqa: E402
 from nodewise_cli.report import markdown_table  # noqa: E402
@@ -27,8 +28,8 @@ def frame(results: list[dict]) -> pd.DataFrame:
 def growth_words(table: pd.DataFrame) -> list[str]:
     """How each engine's fit time grows from the smallest to the largest dataset."""
     lines = []
-    main = table[table.model.isin(["unified", "all nodes' rows"])
-                 | ((table.engine == "spark-local") & (table.model != "federated"))]
+    main = table[table.model.isin([UNIFIED, "all nodes' rows"])
+                 | ((table.engine == "spark-local") & (table.model != FEDERATED))]
     for (engine, model), runs in main.groupby(["engine", "model"], sort=False):
         runs = runs.sort_values("rows")
         if len(runs) < 2:
@@ -61,7 +62,7 @@ def markdown(table: pd.DataFrame) -> str:
         "per-node model trains on its node's slice of it. End-to-end is the wall time of the "
         "spark-submit (or Python) process; peak RSS sums every process of the run (for the "
         "unified model: driver, master, workers, executors and Python workers).",
-        *([FEDERATED_WORDS] if "federated" in set(table.model) else []), "",
+        *([FEDERATED_WORDS] if FEDERATED in set(table.model) else []), "",
         markdown_table(shown), "", *growth_words(table), "", f"![fit time against rows]({PNG})", ""])
 
 

@@ -24,14 +24,14 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from nodewise import metrics, schema
+from nodewise import metrics, names, schema
 from nodewise.slices import IS_TEST, NODE, read_slice, slice_path
 
 MODEL = "sklearn"
 ENGINE = "scikit-learn, one machine"
-CLASSIFIERS = ("logistic_regression", "decision_tree", "random_forest")
-# The trainers' tree settings (jobs/nodewise/features.py) unless a record's params say otherwise.
-TREE_DEFAULTS = {"max_depth": 5, "num_trees": 20}
+CLASSIFIERS = names.CLASSIFIERS
+# The trainers' tree settings unless a record's params say otherwise.
+TREE_DEFAULTS = {"max_depth": names.TREE_MAX_DEPTH, "num_trees": names.FOREST_TREES}
 CURVE_COLUMNS = ["seed", "train_rows", "all_rows", "repeat", "f1"]
 CURVE_REPEATS = 5
 CURVE_SMALLEST = 50
@@ -47,18 +47,18 @@ def read_all(split_dir: str, nodes: list[str], seed: int):
 
 def _classifier(classifier: str, params: dict, seed: int, c: float):
     depth = params.get("max_depth", TREE_DEFAULTS["max_depth"])
-    if classifier == "logistic_regression":
+    if classifier == names.LOGISTIC_REGRESSION:
         return LogisticRegression(C=c, max_iter=1000)
-    if classifier == "decision_tree":
+    if classifier == names.DECISION_TREE:
         return DecisionTreeClassifier(max_depth=depth, random_state=seed)
-    if classifier == "random_forest":
+    if classifier == names.RANDOM_FOREST:
         trees = params.get("num_trees", TREE_DEFAULTS["num_trees"])
         return RandomForestClassifier(n_estimators=trees, max_depth=depth, max_features="sqrt",
                                       random_state=params.get("seed", seed))
     raise ValueError(f"no scikit-learn reference for classifier {classifier!r}")
 
 
-def build_model(c: float = 1.0, classifier: str = "logistic_regression",
+def build_model(c: float = 1.0, classifier: str = names.LOGISTIC_REGRESSION,
                 feature_set: str = schema.DEFAULT_FEATURE_SET, params: dict | None = None,
                 seed: int = 0) -> Pipeline:
     categorical = list(schema.FEATURE_CATEGORICAL)

@@ -16,7 +16,8 @@ import os
 import numpy as np
 import pandas as pd
 
-from nodewise import metrics, runs, schema
+from nodewise import metrics, names, runs, schema
+from nodewise.names import COMBINED, DEFAULT_CLASSIFIER, FEDERATED, UNIFIED, VOTE
 from nodewise_cli import plots, reference
 
 SUMMARY_COLUMNS = [
@@ -31,15 +32,10 @@ SUMMARY_COLUMNS = [
 RESOURCE_COLUMNS = ("gc_seconds", "input_bytes", "shuffle_read_bytes", "shuffle_write_bytes",
                     "task_count", "cores", "driver_python_peak_rss_bytes", "peak_jvm_heap_bytes",
                     "peak_python_rss_bytes")
-UNIFIED = "unified"
-# Models built from every node's data, in report order: trained on the cluster, then
-# the per-node models' coefficients averaged (no row moves), then their vote.
-COMBINED = (UNIFIED, "federated", "vote")
 REFERENCE = reference.MODEL
-DEFAULT_CLASSIFIER = "logistic_regression"
 DEFAULT_FEATURE_SET = schema.DEFAULT_FEATURE_SET
-CLASSIFIER_WORDS = {"logistic_regression": "logistic regression",
-                    "decision_tree": "decision tree", "random_forest": "random forest"}
+CLASSIFIER_WORDS = {names.LOGISTIC_REGRESSION: "logistic regression",
+                    names.DECISION_TREE: "decision tree", names.RANDOM_FOREST: "random forest"}
 FEATURE_SET_WORDS = {
     "default": "job title, education and the numeric columns, without "
                "Automation_Probability_2030",
@@ -439,9 +435,9 @@ def verdict(summary: pd.DataFrame) -> list[str]:
     if per_node:
         lines += _comparison(global_rows, UNIFIED, "The unified model", per_node,
                              "the per-node models' mean")
-    for model, words in (("federated", "The federated model (per-node coefficients averaged "
+    for model, words in ((FEDERATED, "The federated model (per-node coefficients averaged "
                                        "by row count; no row moved)"),
-                         ("vote", "The vote of the per-node models")):
+                         (VOTE, "The vote of the per-node models")):
         if model in spark.index:
             lines += _comparison(global_rows, model, words, [UNIFIED], "the unified model")
     return lines + _reference_words(summary, global_rows, UNIFIED)
@@ -516,7 +512,7 @@ def render_markdown(trains: list[dict], summary: pd.DataFrame, figures=(),
              "## F1 per model", "", markdown_table(f1_table(summary)), "", *verdict(summary), "",
              *_images(figures, plots.F1_PNG),
              "## Training time per model", "", markdown_table(time_table(summary)), ""]
-    if models & {"federated", "vote"}:
+    if models & {FEDERATED, VOTE}:
         lines += ["The federated and vote models' times are the combining only; their "
                   "per-node models' training is in those models' rows.", ""]
     lines += _images(figures, plots.TIME_PNG)

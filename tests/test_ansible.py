@@ -301,3 +301,26 @@ def test_every_target_that_runs_a_playbook_passes_ansible_args_on():
         assert playbook_lines, (target, result.stdout, result.stderr)
         assert all(" -i inventories/local.ini --diff -v " in line for line in playbook_lines), \
             (target, playbook_lines)
+
+
+def test_make_clean_removes_what_the_targets_wrote_and_keeps_venv_secret_and_host_keys(tmp_path):
+    import shutil
+
+    shutil.copy(os.path.join(PROJECT, "Makefile"), tmp_path / "Makefile")
+    written = ["data/ai_jobs_2030.csv", "data/split/jobs_master.csv", ".nodes/master/runs/r.json",
+               ".nodewise/inventory", "reports/runs/r.json", "reports/models/m.tar.gz",
+               "reports/logs/master/journal.txt", "reports/clusters/local/inventory",
+               "reports/summary.csv", "reports/report.md", "reports/report.html",
+               "reports/f1_per_model.png", "reports/bench.csv", "reports/bench.md",
+               "reports/bench.png", "build/wheelhouse/cp311/x.whl", "build/bench/nodes/x"]
+    kept = [".venv/bin/python", ".secrets/spark_auth_secret", ".known_hosts", "reports/README.md",
+            "data/README.md"]
+    for name in written + kept:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x\n")
+    result = subprocess.run(["make", "clean"], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert [name for name in written if (tmp_path / name).exists()] == []
+    assert [name for name in kept if not (tmp_path / name).exists()] == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [".known_hosts", ".secrets", ".venv", "Makefile", "data", "reports"])

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from nodewise import manifest, runs
+from nodewise import manifest, names, runs
 
 
 def _model(root, run_id: str, model: str = "w1", archive: bytes | None = b"model bytes",
@@ -46,7 +46,7 @@ def test_committed_models_are_used_and_the_others_named_with_their_reason(tmp_pa
 def test_a_vote_is_used_only_when_every_member_is(tmp_path):
     _model(tmp_path, "w1-s1-a")
     _model(tmp_path, "w2-s1-a", model="w2", committed=False)
-    _model(tmp_path, "vote-s1-a", model=runs.VOTE, archive=None,
+    _model(tmp_path, "vote-s1-a", model=names.VOTE, archive=None,
            built_from=["w1-s1-a", "w2-s1-a"])
     infos, notes = runs.read_model_infos(str(tmp_path))
     assert list(infos) == ["w1-s1-a"]

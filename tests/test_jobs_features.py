@@ -7,7 +7,7 @@ import pytest
 from pyspark.ml.classification import LogisticRegression
 from pyspark.ml.feature import OneHotEncoder, StringIndexerModel, VectorAssembler
 
-from nodewise import features, schema
+from nodewise import features, names, schema
 
 N_FEATURES = (len(schema.FEATURE_NUMERIC)
               + sum(len(v) + 1 for v in schema.FEATURE_CATEGORICAL.values()))
@@ -97,7 +97,7 @@ def test_a_fitted_pipeline_learns_the_job_groups(spark):
     assert accuracy == 1.0
 
 
-@pytest.mark.parametrize("classifier", [features.LOGISTIC_REGRESSION, features.DECISION_TREE])
+@pytest.mark.parametrize("classifier", [names.LOGISTIC_REGRESSION, names.DECISION_TREE])
 def test_small_data_fit_reads_a_checkpoint_and_gives_the_same_model(spark, classifier):
     data = job_group_rows(spark)
     plain = features.fit_pipeline(data, classifier, small=False)
@@ -107,6 +107,6 @@ def test_small_data_fit_reads_a_checkpoint_and_gives_the_same_model(spark, class
                       model.transform(data).select("probability").collect()]
                      for model in (plain, checkpointed)]
     np.testing.assert_allclose(probabilities[0], probabilities[1], atol=1e-9)
-    if classifier == features.LOGISTIC_REGRESSION:
+    if classifier == names.LOGISTIC_REGRESSION:
         read = checkpointed.stages[-1].summary.predictions._jdf.queryExecution().analyzed()
         assert "LogicalRDD" in read.toString() and "VectorAssembler" not in read.toString()

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from nodewise import features, manifest, model_io, resources, schema, scoring
+from nodewise import features, manifest, model_io, names, resources, schema, scoring
 from nodewise.slices import IS_TEST, NODE, ROW, read_slice, slice_path, spark_schema
 from nodewise.split import test_mask
 
@@ -139,7 +139,7 @@ def test_finish_run_writes_the_record_and_the_model(spark, tmp_path):
     record = training.finish_run(
         model, rows, "local", str(tmp_path / "root"), Stopwatch(), run_id="n-s1-x", model="n",
         seed=1, train_nodes=["n"], rows_per_node={"n": 60}, train_rows=60, fit_seconds=1.5,
-        classifier=features.LOGISTIC_REGRESSION, feature_set="default",
+        classifier=names.LOGISTIC_REGRESSION, feature_set="default",
         params={"repartition_by": None, "train_partitions": 1})
     with open(runs.record_path(str(tmp_path / "root"), "n-s1-x"), encoding="utf-8") as handle:
         written = json.load(handle)

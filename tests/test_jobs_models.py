@@ -8,7 +8,7 @@ from pyspark.ml.classification import (DecisionTreeClassifier, LogisticRegressio
                                        RandomForestClassifier)
 
 import combine
-from nodewise import describe, features, federation, model_io, runs, schema, scoring
+from nodewise import describe, features, federation, model_io, names, runs, schema, scoring
 from nodewise.slices import IS_TEST, read_slice
 from nodewise_cli import generate
 
@@ -26,10 +26,10 @@ def slices(spark, tmp_path_factory):
 
 
 def test_classifier_names_build_their_estimators(spark):
-    assert isinstance(features.build_classifier(features.DECISION_TREE), DecisionTreeClassifier)
-    forest = features.build_classifier(features.RANDOM_FOREST)
+    assert isinstance(features.build_classifier(names.DECISION_TREE), DecisionTreeClassifier)
+    forest = features.build_classifier(names.RANDOM_FOREST)
     assert isinstance(forest, RandomForestClassifier)
-    assert forest.getNumTrees() == features.FOREST_TREES
+    assert forest.getNumTrees() == names.FOREST_TREES
     with pytest.raises(ValueError, match="unknown classifier 'svm'"):
         features.build_classifier("svm")
 
@@ -43,7 +43,7 @@ def test_full_feature_set_adds_only_the_labels_source():
 
 def test_a_tree_on_the_full_feature_set_rediscovers_the_label_rule(slices):
     train, test = slices["a"]
-    model = features.build_pipeline(features.DECISION_TREE, "full").fit(train)
+    model = features.build_pipeline(names.DECISION_TREE, "full").fit(train)
     lines = describe.describe(model, test)
     assert lines[0] == "depth 2, 5 nodes"
     assert [line.strip() for line in lines[1:]] == [
@@ -56,9 +56,9 @@ def test_a_tree_on_the_full_feature_set_rediscovers_the_label_rule(slices):
 
 def test_a_forest_names_its_most_important_features(slices):
     train, test = slices["a"]
-    model = features.build_pipeline(features.RANDOM_FOREST).fit(train)
+    model = features.build_pipeline(names.RANDOM_FOREST).fit(train)
     lines = describe.describe(model, test)
-    assert lines[0].startswith(f"{features.FOREST_TREES} trees")
+    assert lines[0].startswith(f"{names.FOREST_TREES} trees")
     assert len(lines) == 1 + describe.TOP_FEATURES
     assert all(line.startswith("Job_Title = ") for line in lines[1:3])
     assert describe.describe(features.build_pipeline().fit(train), test) is None
@@ -86,7 +86,7 @@ def test_federated_model_is_the_row_weighted_mean_and_scores(spark, slices, tmp_
 
 
 def test_federation_refuses_trees_and_a_single_model(spark, slices):
-    tree = features.build_pipeline(features.DECISION_TREE).fit(slices["a"][0])
+    tree = features.build_pipeline(names.DECISION_TREE).fit(slices["a"][0])
     logistic = features.build_pipeline().fit(slices["b"][0])
     with pytest.raises(ValueError, match="needs logistic regressions"):
         federation.federate(spark, [logistic, tree], [1, 1])
@@ -94,7 +94,7 @@ def test_federation_refuses_trees_and_a_single_model(spark, slices):
         federation.federate(spark, [logistic], [1])
 
 
-def _info(model, seed, stamp, classifier=features.LOGISTIC_REGRESSION, **extra):
+def _info(model, seed, stamp, classifier=names.LOGISTIC_REGRESSION, **extra):
     return {"run_id": f"{model}-s{seed}-{stamp}-000000", "model": model, "seed": seed,
             "classifier": classifier, "feature_set": "default", "train_rows": 100, **extra}
 
@@ -108,7 +108,7 @@ def test_plan_takes_each_nodes_latest_model_and_skips_what_cannot_be_combined():
              _info("b", 1, "20260101T100000"),
              _info("a", 2, "20260101T100000"),  # b has no seed-2 model
              _info("a", 3, "20260101T100000"),
-             _info("b", 3, "20260101T100000", classifier=features.DECISION_TREE)]
+             _info("b", 3, "20260101T100000", classifier=names.DECISION_TREE)]
     planned, skipped = combine.plan(infos, ["a", "b"])
     seed_1 = ["a-s1-20260101T110000-000000", "b-s1-20260101T100000-000000"]
     seed_3 = ["a-s3-20260101T100000-000000", "b-s3-20260101T100000-000000"]
@@ -121,8 +121,8 @@ def test_plan_takes_each_nodes_latest_model_and_skips_what_cannot_be_combined():
 def test_plan_skips_what_is_already_combined_from_the_same_runs():
     members = [_info("a", 1, "20260101T100000"), _info("b", 1, "20260101T100000")]
     key = sorted(m["run_id"] for m in members)
-    built = [_info(runs.FEDERATED, 1, "20260101T120000", built_from=key),
-             _info(runs.VOTE, 1, "20260101T120000", built_from=key)]
+    built = [_info(names.FEDERATED, 1, "20260101T120000", built_from=key),
+             _info(names.VOTE, 1, "20260101T120000", built_from=key)]
     assert combine.plan([*members, *built], ["a", "b"]) == ([], [])
     newer = _info("b", 1, "20260101T130000")
     planned, _ = combine.plan([*members, *built, newer], ["a", "b"])
@@ -132,8 +132,8 @@ def test_plan_skips_what_is_already_combined_from_the_same_runs():
 def test_vote_takes_the_majority_and_breaks_ties_by_summed_probability(spark, slices):
     test = slices["b"][1]
     members = [features.build_pipeline().fit(slices["a"][0]),
-               features.build_pipeline(features.DECISION_TREE).fit(slices["b"][0]),
-               features.build_pipeline(features.RANDOM_FOREST).fit(slices["a"][0])]
+               features.build_pipeline(names.DECISION_TREE).fit(slices["b"][0]),
+               features.build_pipeline(names.RANDOM_FOREST).fit(slices["a"][0])]
     scored = [m.transform(test).select("row", "prediction", "probability").collect()
               for m in members]
     expected = {}

@@ -9,6 +9,8 @@ from pyspark.ml.feature import OneHotEncoder, StringIndexerModel, VectorAssemble
 from pyspark.sql import DataFrame
 
 from nodewise import schema
+from nodewise.names import (CLASSIFIERS, DECISION_TREE, FOREST_SEED, FOREST_TREES,
+                            LOGISTIC_REGRESSION, RANDOM_FOREST, TREE_MAX_BINS, TREE_MAX_DEPTH)
 
 LABEL_INDEX = "label"
 FEATURES = "features"
@@ -30,18 +32,6 @@ MAX_ITER = 100
 # each iteration is a Spark job, which on a cluster costs 0.1 to 0.3 s.
 TOL = 1e-4
 
-# The classifiers every trainer can use (MODEL= in the Makefile).
-LOGISTIC_REGRESSION = "logistic_regression"
-DECISION_TREE = "decision_tree"
-RANDOM_FOREST = "random_forest"
-CLASSIFIERS = (LOGISTIC_REGRESSION, DECISION_TREE, RANDOM_FOREST)
-TREE_MAX_DEPTH = 5
-FOREST_TREES = 20
-# Every distinct 2-decimal value of a [0, 1] column (101 of them) is a split
-# candidate, so a tree can place a threshold exactly (Spark's default, 32
-# bins, would put it between quantiles).
-TREE_MAX_BINS = 128
-FOREST_SEED = 1
 
 
 def _index_column(column: str) -> str:

@@ -8,7 +8,7 @@ import time
 
 from pyspark.sql import SparkSession
 
-from nodewise import features, schema
+from nodewise import names, schema
 from nodewise.slices import BYTES_PER_PARTITION
 
 
@@ -23,8 +23,8 @@ def parser(description: str) -> argparse.ArgumentParser:
     result.add_argument("--out-dir", required=True,
                         help="node root: records go to runs/, models to models/")
     result.add_argument("--seed", type=int, default=1, help="seed of the train/test split")
-    result.add_argument("--classifier", choices=features.CLASSIFIERS,
-                        default=features.LOGISTIC_REGRESSION, help="the model to train")
+    result.add_argument("--classifier", choices=names.CLASSIFIERS,
+                        default=names.LOGISTIC_REGRESSION, help="the model to train")
     result.add_argument("--feature-set", choices=list(schema.FEATURE_SETS),
                         default=schema.DEFAULT_FEATURE_SET,
                         help="'full' adds Automation_Probability_2030, the label's source")

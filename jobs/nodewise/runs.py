@@ -11,11 +11,9 @@ import secrets
 import tempfile
 
 from nodewise import manifest
+from nodewise.names import VOTE
 
 RECORD_VERSION = 1
-UNIFIED = "unified"
-FEDERATED = "federated"
-VOTE = "vote"  # has no archive: its info names the member runs (built_from)
 # What a model's info file (beside its archive) repeats from the run record:
 # enough to score the model, and to average per-node models into one.
 # The info file is written last, after the archive and the run record, and

@@ -1,0 +1,29 @@
+"""The names every part of nodewise shares: the models, the classifiers and
+the trees' settings. No pyspark here, so the controller's report and its
+scikit-learn reference import them as the jobs do."""
+
+from __future__ import annotations
+
+# The models built from every node's data, in report order: trained on the
+# cluster, then the per-node models' coefficients averaged (no row moves),
+# then their vote. A per-node model is named after its node.
+UNIFIED = "unified"
+FEDERATED = "federated"
+VOTE = "vote"  # has no archive: its info names the member runs (built_from)
+COMBINED = (UNIFIED, FEDERATED, VOTE)
+
+# The classifiers every trainer can use (MODEL= in the Makefile).
+LOGISTIC_REGRESSION = "logistic_regression"
+DECISION_TREE = "decision_tree"
+RANDOM_FOREST = "random_forest"
+CLASSIFIERS = (LOGISTIC_REGRESSION, DECISION_TREE, RANDOM_FOREST)
+DEFAULT_CLASSIFIER = LOGISTIC_REGRESSION
+
+# The trees' settings, for Spark's trainers and scikit-learn's alike.
+TREE_MAX_DEPTH = 5
+FOREST_TREES = 20
+# Every distinct 2-decimal value of a [0, 1] column (101 of them) is a split
+# candidate, so a tree can place a threshold exactly (Spark's default, 32
+# bins, would put it between quantiles).
+TREE_MAX_BINS = 128
+FOREST_SEED = 1
