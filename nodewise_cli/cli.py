@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from nodewise import schema
+from nodewise import names, schema
 from nodewise_cli import (__version__, clusters, generate, html, plots, reference, report, split,
                           validate, wheelhouse)
 from nodewise_cli import inventory as ansible_inventory
@@ -91,7 +91,7 @@ def list_nodes(inventory: str) -> None:
               show_default=True, help="Where summary.csv and report.md go.")
 @click.option("--split-dir", type=click.Path(file_okay=False), default=SPLIT_DIR, show_default=True,
               help="The slices the runs used, for the scikit-learn reference and learning curve.")
-@click.option("--classifier", type=click.Choice(reference.CLASSIFIERS), default=None,
+@click.option("--classifier", type=click.Choice(names.CLASSIFIERS), default=None,
               help="Report the runs of this classifier [default: the latest run's].")
 @click.option("--feature-set", type=click.Choice(list(schema.FEATURE_SETS)), default=None,
               help="Report the runs of this feature set [default: the latest run's].")

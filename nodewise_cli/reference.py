@@ -29,7 +29,6 @@ from nodewise.slices import IS_TEST, NODE, read_slice, slice_path
 
 MODEL = "sklearn"
 ENGINE = "scikit-learn, one machine"
-CLASSIFIERS = names.CLASSIFIERS
 # The trainers' tree settings unless a record's params say otherwise.
 TREE_DEFAULTS = {"max_depth": names.TREE_MAX_DEPTH, "num_trees": names.FOREST_TREES}
 CURVE_COLUMNS = ["seed", "train_rows", "all_rows", "repeat", "f1"]
@@ -163,7 +162,7 @@ def run(trains: list[dict], evaluations: list[dict], split_dir: str,
         classifier: str, feature_set: str, params: dict | None = None) -> ReferenceRun:
     """The reference row and learning curve for every seed of `trains`, or why not."""
     empty = pd.DataFrame(columns=CURVE_COLUMNS)
-    if classifier not in CLASSIFIERS:
+    if classifier not in names.CLASSIFIERS:
         return ReferenceRun([], empty, f"no scikit-learn counterpart of classifier {classifier}")
     options = {"classifier": classifier, "feature_set": feature_set, "params": params or {}}
     records, curve = [], []
