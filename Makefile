@@ -1,5 +1,5 @@
 # nodewise: `make help` lists the targets. Recipes only call tools: the
-# nodewise CLI (python -m nodewise_cli), ansible-playbook and spark-submit.
+# nodewise CLI (.venv/bin/nodewise), ansible-playbook and spark-submit.
 
 # The cluster: the inventory a target was last given (kept in .nodewise/inventory,
 # see nodewise_cli/clusters.py), else inventory.ini. A target given INVENTORY=
@@ -32,7 +32,7 @@ ROTATE_SECRET ?=
 VENV := .venv
 READY := $(VENV)/.nodewise-installed
 PYTHON := $(VENV)/bin/python
-NODEWISE := $(PYTHON) -m nodewise_cli
+NODEWISE := $(VENV)/bin/nodewise
 USE_CLUSTER = @$(PYTHON) -m nodewise_cli.clusters $(INVENTORY)
 PLAYBOOK := $(VENV)/bin/ansible-playbook -i $(INVENTORY) $(ANSIBLE_ARGS)
 PLAYBOOKS := ansible/playbooks
@@ -47,7 +47,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-$(READY): requirements.lock scripts/setup.sh
+$(READY): requirements.lock pyproject.toml scripts/setup.sh
 	scripts/setup.sh $(VENV) requirements.lock
 
 setup: $(READY) ## Build .venv from requirements.lock with python3 or SETUP_PYTHON= (3.11+); Java only for demo/test/bench
@@ -131,7 +131,8 @@ test-unit: $(READY) ## Run the unit tests only
 test-e2e: $(READY) ## Run the end-to-end tests only (local cluster, namespace hosts as root)
 	$(PYTHON) -m pytest tests -m e2e
 
-lint: $(READY) ## ansible-lint and a syntax check of every playbook
+lint: $(READY) ## ruff on the Python, ansible-lint and a syntax check of every playbook
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ansible-lint --offline
 	$(PLAYBOOK) --syntax-check site.yml $(PLAYBOOKS)/*.yml
 

@@ -20,7 +20,7 @@ import argparse
 import logging
 import sys
 
-from nodewise import features, federation, model_io, names, runs
+from nodewise import combining, features, federation, model_io, names, runs
 from nodewise.jobcli import Stopwatch, session, setup_logging
 
 log = logging.getLogger("combine")
@@ -45,54 +45,6 @@ def read_infos(out_dir: str) -> list[dict]:
     return list(infos.values())
 
 
-def latest_members(infos: list[dict], nodes: list[str]) -> tuple[dict[int, list[dict]], list[str]]:
-    """Per seed, the latest per-node model of every node; and the seeds missing a node."""
-    latest: dict[int, dict[str, dict]] = {}
-    for info in sorted(infos, key=lambda i: i["run_id"]):  # run ids sort by time per model
-        if info["model"] in nodes:
-            latest.setdefault(info["seed"], {})[info["model"]] = info
-    complete, skipped = {}, []
-    for seed, per_node in sorted(latest.items()):
-        missing = [n for n in nodes if n not in per_node]
-        if missing:
-            skipped.append(f"seed {seed}: no per-node model from {', '.join(missing)}")
-        else:
-            complete[seed] = [per_node[n] for n in nodes]
-    return complete, skipped
-
-
-def _built(infos: list[dict], model: str) -> set[tuple[str, ...]]:
-    return {tuple(i.get("built_from") or ()) for i in infos if i["model"] == model}
-
-
-def _federation_problem(members: list[dict]) -> str | None:
-    classifiers = {m.get("classifier") for m in members}
-    feature_sets = {m.get("feature_set") for m in members}
-    if classifiers != {names.LOGISTIC_REGRESSION} or len(feature_sets) != 1:
-        return (f"the latest per-node models are not logistic regressions on one feature set "
-                f"({sorted(map(str, classifiers))}, {sorted(map(str, feature_sets))})")
-    if any(m.get("train_rows") is None for m in members):
-        return "a per-node model's info lacks its training rows"
-    return None
-
-
-def plan(infos: list[dict], nodes: list[str]) -> tuple[list[tuple[str, list[dict]]], list[str]]:
-    """The (model, members) combinations to build, and why others are skipped."""
-    complete, skipped = latest_members(infos, nodes)
-    built = {model: _built(infos, model) for model in (names.FEDERATED, names.VOTE)}
-    planned = []
-    for seed, members in complete.items():
-        key = tuple(sorted(m["run_id"] for m in members))
-        problem = _federation_problem(members)
-        if problem:
-            skipped.append(f"seed {seed}: no federated model: {problem}")
-        elif key not in built[names.FEDERATED]:
-            planned.append((names.FEDERATED, members))
-        if key not in built[names.VOTE]:
-            planned.append((names.VOTE, members))
-    return planned, skipped
-
-
 def _common(members: list[dict], key: str) -> str:
     values = {str(m.get(key)) for m in members}
     return values.pop() if len(values) == 1 else "mixed"
@@ -107,7 +59,7 @@ def _record(model: str, members: list[dict], spark, **fields) -> dict:
         "feature_set": _common(members, "feature_set"),
         "built_from": sorted(m["run_id"] for m in members),
         "train_nodes": [m["model"] for m in members],
-        "rows_per_node": {m["model"]: w for m, w in zip(members, weights)},
+        "rows_per_node": {m["model"]: w for m, w in zip(members, weights, strict=True)},
         "train_rows": sum(weights),
         "evaluation": None,  # scored only on the nodes' test parts, by make evaluate
         "resources": {}, "versions": runs.versions(spark), **fields,
@@ -151,7 +103,7 @@ def build(spark, model: str, members: list[dict], out_dir: str) -> dict:
 def main(argv=None) -> int:
     setup_logging()
     args = parse_args(argv)
-    planned, skipped = plan(read_infos(args.out_dir), args.nodes)
+    planned, skipped = combining.plan(read_infos(args.out_dir), args.nodes)
     for reason in skipped:
         log.warning("%s", reason)
     if not planned:

@@ -22,8 +22,15 @@ from pyspark.sql import functions as F
 
 from nodewise import checks, executors, features, manifest, names, resources, runs, training
 from nodewise.jobcli import Stopwatch, parser, phase, session, setup_logging, tune_for_size
-from nodewise.slices import (CSV_BYTES_PER_ROW, IS_TEST, NODE, iter_slice, partitions_for,
-                             slice_path, spark_schema)
+from nodewise.slices import (
+    CSV_BYTES_PER_ROW,
+    IS_TEST,
+    NODE,
+    iter_slice,
+    partitions_for,
+    slice_path,
+    spark_schema,
+)
 
 log = logging.getLogger("train_unified")
 

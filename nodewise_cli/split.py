@@ -27,7 +27,7 @@ def split_file(source: str, nodes: list[str], out_dir: str) -> dict[str, int]:
     counts = {}
     with atomic_directory(out_dir) as staging, open(source, encoding="utf-8") as rows:
         header = next(rows)
-        for node, (start, end) in zip(nodes, bounds):
+        for node, (start, end) in zip(nodes, bounds, strict=True):
             with open(slice_path(staging, node), "w", encoding="utf-8") as out:
                 out.write(header)
                 for _ in range(end - start):

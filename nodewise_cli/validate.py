@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import csv
 import math
-from typing import Iterator, TextIO
+from collections.abc import Iterator
+from typing import TextIO
 
 from nodewise import schema
 
@@ -48,7 +49,7 @@ def _check_row(line: int, row: list[str]) -> None:
     if len(row) > len(schema.COLUMNS):
         raise DataError(f"line {line}: {len(row)} fields, expected {len(schema.COLUMNS)} "
                         f"(an extra value after column {schema.COLUMNS[-1]})")
-    for column, text in zip(schema.COLUMNS, row):
+    for column, text in zip(schema.COLUMNS, row, strict=True):
         if "\n" in text or "\r" in text:
             raise DataError(f"line {line}, column {column}: a line break inside a value "
                             f"(an unbalanced quote?)")
@@ -112,7 +113,8 @@ def _copy(source_path: str, destination_path: str) -> int:
     with open(source_path, newline="", encoding="utf-8-sig") as source, \
             open(destination_path, "w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out, lineterminator="\n")
-        count = -1
-        for count, row in enumerate(validated_lines(source)):
+        lines = 0
+        for row in validated_lines(source):
             writer.writerow(row)
-    return count
+            lines += 1
+    return lines - 1  # the first line is the header

@@ -26,7 +26,7 @@ def get(url: str):
 def seconds(timestamp: str) -> float:
     """A REST API time such as 2026-11-24T13:51:13.125GMT, in epoch seconds."""
     parsed = datetime.datetime.strptime(timestamp.removesuffix("GMT"), "%Y-%m-%dT%H:%M:%S.%f")
-    return parsed.replace(tzinfo=datetime.timezone.utc).timestamp()
+    return parsed.replace(tzinfo=datetime.UTC).timestamp()
 
 
 def timeline(jobs: list[dict]) -> list[str]:

@@ -4,7 +4,7 @@ Fits the shared Spark pipeline on every slice together (as the unified model
 does) for several regParam/elasticNet settings and seeds, on the shared
 split, beside the scikit-learn reference on the same rows. Usage:
 
-    PYTHONPATH=jobs:. .venv/bin/python scripts/regularisation_sweep.py data/split master worker1 worker2
+    .venv/bin/python scripts/regularisation_sweep.py data/split master worker1 worker2
 """
 
 from __future__ import annotations

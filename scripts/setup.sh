@@ -81,10 +81,10 @@ fi
 rm -f "$venv/.nodewise-installed"
 "$python" -m venv "$venv"
 "$venv/bin/pip" install --quiet -r "$requirements"
-# Make the project's code importable from the venv: the shared job package
-# (jobs/nodewise) and the controller CLI (nodewise_cli).
+# The project itself, editable (pyproject.toml): the node package (jobs/nodewise)
+# and the controller CLI, with .venv/bin/nodewise. Built with the pinned
+# setuptools just installed, so no build step reads the package index.
 project=$(cd "$(dirname "$0")/.." && pwd)
-site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
-printf '%s\n%s\n' "$project/jobs" "$project" > "$site/nodewise-project.pth"
+"$venv/bin/pip" install --quiet --no-deps --no-build-isolation --editable "$project"
 touch "$venv/.nodewise-installed"
 echo "ready: $venv (Python $python_version, $java_state)"

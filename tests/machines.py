@@ -20,6 +20,7 @@ VMs. Both need root; `skip_reason()` says why they cannot run otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import os
@@ -228,7 +229,7 @@ class Machines:
                          for i, name in enumerate(names)}
         self.key = self.base / "id_ed25519"
 
-    def __enter__(self) -> "Machines":
+    def __enter__(self) -> Machines:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -237,7 +238,7 @@ class Machines:
     def __getitem__(self, name: str) -> Machine:
         return self.machines[name]
 
-    def start(self) -> "Machines":
+    def start(self) -> Machines:
         image = node_image()
         self._remove_network()          # what a crashed run left
         try:
@@ -276,8 +277,7 @@ class Machines:
     def boot(self, name: str, wait: bool = True) -> None:
         """Boot the machine's root with systemd as PID 1 in its namespace."""
         machine = self.machines[name]
-        log = open(machine.dir / "boot.log", "ab")
-        try:
+        with open(machine.dir / "boot.log", "ab") as log:  # the machine keeps its own copy
             machine.process = subprocess.Popen(
                 # CAP_NET_ADMIN, which root has on a VM (nftables): nspawn grants it
                 # only with --private-network, not with a namespace given by path.
@@ -286,8 +286,6 @@ class Machines:
                  "--capability=CAP_NET_ADMIN", "-M", name,
                  "-D", str(machine.root), "--boot"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
-        finally:
-            log.close()
         if wait:
             self.wait_until_up(name)
 
@@ -312,10 +310,8 @@ class Machines:
         """Cut the machine's power: every one of its processes is killed at once."""
         machine = self.machines[name]
         for pid in netns_pids(machine.netns):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         if machine.process is not None:
             machine.process.kill()
             machine.process.wait(timeout=30)
@@ -326,10 +322,8 @@ class Machines:
         machine = self.machines[name]
         if machine.process is not None and machine.process.poll() is None:
             machine.process.terminate()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 machine.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                pass
         self.power_off(name)
 
     def stop(self) -> None:
@@ -383,7 +377,7 @@ class Controller:
         self.root = self.base / "controller"
         self.source = Path(project)
 
-    def start(self) -> "Controller":
+    def start(self) -> Controller:
         if not self.root.is_dir():
             sh("cp", "-a", "--reflink=auto", str(controller_image()), str(self.root))
         self.copy_project()

@@ -23,6 +23,7 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -104,10 +105,8 @@ def kill_netns_processes(netns: str, timeout: float = 10.0) -> None:
             if time.monotonic() > deadline:
                 break
             for pid in pids:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
             time.sleep(0.2)
         else:
             return
@@ -223,13 +222,13 @@ class NsHosts:
 
     # -- lifecycle ---------------------------------------------------------
 
-    def __enter__(self) -> "NsHosts":
+    def __enter__(self) -> NsHosts:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def start(self) -> "NsHosts":
+    def start(self) -> NsHosts:
         # Leftovers of a crashed run: the bridge name is fixed, so only one set
         # of hosts can exist at a time and every `nw-` namespace is ours.
         remove_hosts(sorted(set(self.hosts) | set(leftover_names())))
@@ -239,7 +238,7 @@ class NsHosts:
             for host in self.hosts.values():
                 self._make_netns(host)
                 self._start_sshd(host)
-            for host, sshd in zip(self.hosts.values(), self._sshds):
+            for host, sshd in zip(self.hosts.values(), self._sshds, strict=True):
                 self._wait_for_sshd(host, sshd)
             self.inventory.write_text(inventory_text(list(self.hosts.values()), self.key,
                                                      self.extra_vars))
@@ -351,14 +350,11 @@ class NsHosts:
                   f" && mount --bind {q(str(host.dir / 'hosts'))} /etc/hosts"
                   f" && hostname {host.name}"
                   f" && exec {SSHD} -D -e -f {q(str(host.dir / 'sshd_config'))}")
-        log = open(host.dir / "sshd.log", "ab")
-        try:
+        with open(host.dir / "sshd.log", "ab") as log:  # sshd keeps its own copy
             self._sshds.append(subprocess.Popen(
                 ["ip", "netns", "exec", host.netns,
                  "unshare", "--mount", "--uts", "--propagation", "private", "sh", "-c", script],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True))
-        finally:
-            log.close()
 
     def _wait_for_sshd(self, host: Host, sshd: subprocess.Popen, timeout: float = 30.0) -> None:
         # Like wait_for_port, but gives up at once if sshd has exited.

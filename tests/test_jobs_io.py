@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from nodewise import features, manifest, model_io, names, resources, schema, scoring
@@ -102,7 +100,8 @@ def test_resource_summary_adds_stages_and_executors():
     assert summary["gc_seconds"] == 0.5
     assert summary["peak_memory_bytes"] == 1010 + 2320
     assert (summary["peak_jvm_heap_bytes"], summary["peak_python_rss_bytes"]) == (3000, 300)
-    assert (summary["input_bytes"], summary["shuffle_read_bytes"], summary["shuffle_write_bytes"]) == (10, 5, 7)
+    assert (summary["input_bytes"], summary["shuffle_read_bytes"],
+            summary["shuffle_write_bytes"]) == (10, 5, 7)
     assert (summary["task_count"], summary["executors"], summary["cores"]) == (7, 1, 2)
 
 

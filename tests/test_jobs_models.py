@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pyspark.ml.classification import (DecisionTreeClassifier, LogisticRegressionModel,
-                                       RandomForestClassifier)
+from pyspark.ml.classification import DecisionTreeClassifier, LogisticRegressionModel, RandomForestClassifier
 
-import combine
-from nodewise import describe, features, federation, model_io, names, runs, schema, scoring
+from nodewise import combining, describe, features, federation, model_io, names, schema, scoring
 from nodewise.slices import IS_TEST, read_slice
 from nodewise_cli import generate
 
@@ -109,7 +107,7 @@ def test_plan_takes_each_nodes_latest_model_and_skips_what_cannot_be_combined():
              _info("a", 2, "20260101T100000"),  # b has no seed-2 model
              _info("a", 3, "20260101T100000"),
              _info("b", 3, "20260101T100000", classifier=names.DECISION_TREE)]
-    planned, skipped = combine.plan(infos, ["a", "b"])
+    planned, skipped = combining.plan(infos, ["a", "b"])
     seed_1 = ["a-s1-20260101T110000-000000", "b-s1-20260101T100000-000000"]
     seed_3 = ["a-s3-20260101T100000-000000", "b-s3-20260101T100000-000000"]
     assert _planned(planned) == [("federated", seed_1), ("vote", seed_1), ("vote", seed_3)]
@@ -123,9 +121,9 @@ def test_plan_skips_what_is_already_combined_from_the_same_runs():
     key = sorted(m["run_id"] for m in members)
     built = [_info(names.FEDERATED, 1, "20260101T120000", built_from=key),
              _info(names.VOTE, 1, "20260101T120000", built_from=key)]
-    assert combine.plan([*members, *built], ["a", "b"]) == ([], [])
+    assert combining.plan([*members, *built], ["a", "b"]) == ([], [])
     newer = _info("b", 1, "20260101T130000")
-    planned, _ = combine.plan([*members, *built, newer], ["a", "b"])
+    planned, _ = combining.plan([*members, *built, newer], ["a", "b"])
     assert [m[1][1] for m in _planned(planned)] == [newer["run_id"]] * 2
 
 
@@ -137,7 +135,7 @@ def test_vote_takes_the_majority_and_breaks_ties_by_summed_probability(spark, sl
     scored = [m.transform(test).select("row", "prediction", "probability").collect()
               for m in members]
     expected = {}
-    for rows in zip(*scored):
+    for rows in zip(*scored, strict=True):
         votes = [sum(r.prediction == k for r in rows) for k in range(3)]
         probabilities = [sum(r.probability[k] for r in rows) for k in range(3)]
         expected[rows[0].row] = max(range(3), key=lambda k: (votes[k], probabilities[k]))

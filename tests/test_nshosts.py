@@ -71,9 +71,8 @@ def test_teardown_kills_background_processes_and_removes_everything(tmp_path):
 
 
 def test_teardown_after_a_failing_test_body(tmp_path):
-    with pytest.raises(ZeroDivisionError):
-        with NsHosts(["master"], tmp_path):
-            1 / 0
+    with pytest.raises(RuntimeError, match="the test body failed"), NsHosts(["master"], tmp_path):
+        raise RuntimeError("the test body failed")
     assert_nothing_left()
 
 

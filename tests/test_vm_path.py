@@ -254,7 +254,8 @@ def test_a_worker_killed_with_sigkill_is_back_within_60_seconds(sequence, machin
             break
         time.sleep(1)
     else:
-        raise AssertionError(f"worker2 not back as a new worker within 60 s: {worker_ids(machines, 'worker2')}")
+        raise AssertionError("worker2 not back as a new worker within 60 s: "
+                             f"{worker_ids(machines, 'worker2')}")
     print(f"worker2 back after {time.monotonic() - killed:.1f} s")
     wait_for_whole_cluster(machines, timeout=5)
 
@@ -298,8 +299,9 @@ def _train_unified_killing(machines, controller, name: str, unit: str, extra: st
                       for j in _get_json(f"{apps_url}/{_app_id(apps_url)}/jobs") or []):
             if run_.poll() is not None or time.monotonic() > deadline:
                 run_.kill()
+                master_json = apps_url[:-len("4040/api/v1/applications")] + "8080/json/"
                 raise AssertionError(f"the fit never started:\n{run_.communicate()[0][-5000:]}\n"
-                                     f"{fetch_from(machines, 'master', apps_url[:-len('4040/api/v1/applications')] + '8080/json/')}")
+                                     f"{fetch_from(machines, 'master', master_json)}")
             time.sleep(0.05)
         killed = machines.run_on(name, f"sudo systemctl kill --kill-whom=main -s KILL {unit}")
         assert killed.returncode == 0, killed.stderr

@@ -60,7 +60,7 @@ def test_a_musl_target_lists_its_musllinux_tags():
 
 def test_pip_gets_the_targets_python_abis_and_every_platform():
     args = wheelhouse.parse_target(*DEBIAN_12).pip_target_args()
-    pairs = list(zip(args[::2], args[1::2]))
+    pairs = list(zip(args[::2], args[1::2], strict=True))
     assert ("--python-version", "3.11") in pairs and ("--implementation", "cp") in pairs
     assert {value for option, value in pairs if option == "--abi"} == {"cp311", "abi3", "none"}
     platforms = [value for option, value in pairs if option == "--platform"]

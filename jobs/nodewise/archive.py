@@ -34,7 +34,7 @@ def _destination(member: tarfile.TarInfo, target: str) -> str:
 
 def _extract_plain(archive: tarfile.TarFile, members: list, paths: list[str]) -> None:
     """Write checked members: folders and file contents only, modes from the umask."""
-    for member, path in zip(members, paths):
+    for member, path in zip(members, paths, strict=True):
         if member.isdir():
             os.makedirs(path, exist_ok=True)
             continue

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from pyspark.ml import Pipeline, PipelineModel
-from pyspark.ml.classification import (DecisionTreeClassifier, LogisticRegression,
-                                       RandomForestClassifier)
+from pyspark.ml.classification import DecisionTreeClassifier, LogisticRegression, RandomForestClassifier
 from pyspark.ml.feature import OneHotEncoder, StringIndexerModel, VectorAssembler
 from pyspark.sql import DataFrame
 
 from nodewise import schema
-from nodewise.names import (CLASSIFIERS, DECISION_TREE, FOREST_SEED, FOREST_TREES,
-                            LOGISTIC_REGRESSION, RANDOM_FOREST, TREE_MAX_BINS, TREE_MAX_DEPTH)
+from nodewise.names import (
+    CLASSIFIERS,
+    DECISION_TREE,
+    FOREST_SEED,
+    FOREST_TREES,
+    LOGISTIC_REGRESSION,
+    RANDOM_FOREST,
+    TREE_MAX_BINS,
+    TREE_MAX_DEPTH,
+)
 
 LABEL_INDEX = "label"
 FEATURES = "features"

@@ -22,7 +22,7 @@ def weighted_average(arrays: list[np.ndarray], weights: list[int]) -> np.ndarray
     total = float(sum(weights))
     if total <= 0:
         raise ValueError("federated averaging needs models trained on at least one row")
-    return sum(array * (weight / total) for array, weight in zip(arrays, weights))
+    return sum(array * (weight / total) for array, weight in zip(arrays, weights, strict=True))
 
 
 def _logistic_regression(pipeline: PipelineModel) -> LogisticRegressionModel:

@@ -6,7 +6,7 @@ order of `schema.LABELS`. Weighted F1 is scikit-learn's `average="weighted"`.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 Matrix = Sequence[Sequence[int]]
 
@@ -18,7 +18,7 @@ def empty_matrix(n_labels: int) -> list[list[int]]:
 def add_matrices(a: Matrix, b: Matrix) -> list[list[int]]:
     if len(a) != len(b):
         raise ValueError(f"confusion matrices differ in size: {len(a)} and {len(b)}")
-    return [[x + y for x, y in zip(row_a, row_b)] for row_a, row_b in zip(a, b)]
+    return [[x + y for x, y in zip(row_a, row_b, strict=True)] for row_a, row_b in zip(a, b, strict=True)]
 
 
 def accuracy(matrix: Matrix) -> float:
@@ -42,7 +42,7 @@ def weighted_f1(matrix: Matrix) -> float:
     total = sum(support)
     if not total:
         return 0.0
-    return sum(f1 * n for f1, n in zip(per_class_f1(matrix), support)) / total
+    return sum(f1 * n for f1, n in zip(per_class_f1(matrix), support, strict=True)) / total
 
 
 def scores(matrix: Matrix, labels: Sequence[str]) -> dict:
@@ -51,6 +51,6 @@ def scores(matrix: Matrix, labels: Sequence[str]) -> dict:
         "rows": sum(map(sum, matrix)),
         "f1": weighted_f1(matrix),
         "accuracy": accuracy(matrix),
-        "per_class_f1": dict(zip(labels, per_class_f1(matrix))),
+        "per_class_f1": dict(zip(labels, per_class_f1(matrix), strict=True)),
         "confusion_matrix": [list(row) for row in matrix],
     }

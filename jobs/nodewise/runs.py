@@ -24,12 +24,12 @@ INFO_KEYS = ("run_id", "model", "seed", "classifier", "feature_set", "train_rows
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def new_run_id(model: str, seed: int) -> str:
     """Unique and sortable: `<model>-s<seed>-<UTC time>-<random>`."""
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     return f"{model}-s{seed}-{stamp}-{secrets.token_hex(3)}"
 
 

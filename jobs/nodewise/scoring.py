@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pyspark.ml import PipelineModel
-from pyspark.sql import DataFrame, functions as F
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from nodewise import metrics, schema
 from nodewise.features import LABEL_INDEX
