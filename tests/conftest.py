@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from pyspark.sql import SparkSession
 
 # Bind Spark to loopback: the machine's own hostname may resolve elsewhere.
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -12,8 +13,6 @@ os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
 @pytest.fixture(scope="session")
 def spark():
-    from pyspark.sql import SparkSession
-
     session = (SparkSession.builder.master("local[2]").appName("nodewise-tests")
                .config("spark.ui.enabled", "false")
                .config("spark.sql.shuffle.partitions", "2")

@@ -13,15 +13,15 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
+import e2e_support
 import nshosts
+from e2e_support import driver_api, fetch_json, start_make, wait_for_job_group
 
 pytestmark = pytest.mark.e2e
 
-PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NODES = ["master", "worker1", "worker2"]
 ADDED = "worker3"  # joins later: adding a host must not restart the others
 ROWS = 900
@@ -30,6 +30,7 @@ SERVICE_USER = "spark"
 
 @pytest.fixture(scope="module")
 def hosts(tmp_path_factory):
+    """The four namespace hosts, with the data split for the first three."""
     reason = nshosts.skip_reason()
     if reason:
         pytest.skip(reason)
@@ -45,10 +46,7 @@ def hosts(tmp_path_factory):
             [made.hosts[n] for n in NODES], made.key, extra))
         made.current = made.first_inventory
         split(made, made.first_inventory)
-        try:
-            yield made
-        finally:
-            make(made, "down", check=False)
+        yield made
 
 
 def split(made, inventory):
@@ -59,17 +57,14 @@ def split(made, inventory):
         "--source", str(made.base / "jobs.csv"), "--out-dir", str(made.base / "split"))
 
 
-def run(made, *args, check=True, timeout=1800):
-    result = subprocess.run(args, cwd=PROJECT, capture_output=True, text=True,
-                            env=made.env(), timeout=timeout, check=False)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, args))} failed ({result.returncode}):\n"
-                             f"{result.stdout[-5000:]}\n{result.stderr[-3000:]}")
-    return result
+def run(made, *args, check=True):
+    return e2e_support.run(*args, check=check, env=made.env(), timeout=1800)
 
 
 def make(made, target, *extra, check=True):
-    return run(made, "make", target, f"INVENTORY={made.current}", *extra, check=check)
+    """`make` on the hosts of the current inventory (three hosts, four once grown_cluster ran)."""
+    return e2e_support.make(target, made.current, *extra, check=check, env=made.env(),
+                            timeout=1800)
 
 
 def playbook(made, *args, check=True):
@@ -93,15 +88,51 @@ def address(made, node) -> str:
 
 
 @pytest.fixture(scope="module")
-def cluster(hosts):
-    make(hosts, "up")
-    return hosts
+def site(hosts):
+    """`make up` on the first three hosts, once for the module.
+
+    Its teardown is the check that `make down` leaves no JVM on any host (it
+    runs after the module's last test, whichever that is); a failure there is
+    reported as an error at the teardown of the module's last test.
+    """
+    try:
+        make(hosts, "up")
+        yield hosts
+        down_leaves_no_jvm_on_any_host(hosts)
+    finally:
+        make(hosts, "down", check=False)  # whatever failed: stop what may be left
+
+
+@pytest.fixture
+def cluster(site):
+    """The cluster on its first three hosts, which the tests written for three
+    hosts expect: they must run before grown_cluster adds a fourth."""
+    if site.current != site.first_inventory:
+        pytest.fail(f"this test expects the three-host cluster, but grown_cluster has added {ADDED} "
+                    "already: keep the tests that use it after the three-host tests", pytrace=False)
+    return site
+
+
+@pytest.fixture(scope="module")
+def grown_cluster(site):
+    """The cluster after ADDED joined: the data split for four hosts and `make up`,
+    once. `.pids_before_adding`: the first three hosts' daemon pids just before."""
+    site.pids_before_adding = {n: daemon_pids(site, n) for n in NODES}
+    site.current = site.inventory
+    split(site, site.inventory)
+    make(site, "up")
+    return site
+
+
+def down_leaves_no_jvm_on_any_host(made):
+    """The site fixture's teardown: `make down`, then no JVM is left on any of the hosts."""
+    make(made, "down")
+    for node in made.hosts:
+        assert java_pids_in(made, node) == [], f"`make down` left a JVM on {node}"
 
 
 def master_state(made) -> dict:
-    url = f"http://{address(made, 'master')}:8080/json/"
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.load(response)
+    return fetch_json(f"http://{address(made, 'master')}:8080/json/")
 
 
 def daemon_pids(made, node) -> list[int]:
@@ -282,51 +313,28 @@ def test_tags_data_pushes_the_data_only(cluster):
     assert {n: daemon_pids(cluster, n) for n in NODES} == pids
 
 
-def test_adding_a_host_adds_its_worker_and_restarts_no_other(cluster):
-    pids = {n: daemon_pids(cluster, n) for n in NODES}
-    cluster.current = cluster.inventory
-    split(cluster, cluster.inventory)
-    make(cluster, "up")
-    alive = [w for w in master_state(cluster)["workers"] if w["state"] == "ALIVE"]
+def test_adding_a_host_adds_its_worker_and_restarts_no_other(grown_cluster):
+    alive = [w for w in master_state(grown_cluster)["workers"] if w["state"] == "ALIVE"]
     assert sorted(w["host"] for w in alive) == sorted(
-        address(cluster, n) for n in NODES + [ADDED])
-    assert {n: daemon_pids(cluster, n) for n in NODES} == pids
-    assert sorted(os.listdir(cluster.hosts[ADDED].root / "data")) == [f"jobs_{ADDED}.csv",
-                                                                       "manifest.json"]
+        address(grown_cluster, n) for n in NODES + [ADDED])
+    assert {n: daemon_pids(grown_cluster, n) for n in NODES} == grown_cluster.pids_before_adding
+    assert sorted(os.listdir(grown_cluster.hosts[ADDED].root / "data")) == [f"jobs_{ADDED}.csv",
+                                                                             "manifest.json"]
 
 
-def _fit_started(made, timeout: float) -> None:
-    """Wait for the unified run's fit jobs on the master's driver UI."""
-    deadline = time.monotonic() + timeout
-    base = f"http://{address(made, 'master')}:4040/api/v1/applications"
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base, timeout=5) as response:
-                [app] = json.load(response)
-            with urllib.request.urlopen(f"{base}/{app['id']}/jobs", timeout=5) as response:
-                if any(job.get("jobGroup") == "nodewise-fit" for job in json.load(response)):
-                    return
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"the fit did not start within {timeout} s")
-
-
-def test_a_worker_cut_from_the_network_mid_fit_ends_the_run_naming_it(cluster):
+def test_a_worker_cut_from_the_network_mid_fit_ends_the_run_naming_it(grown_cluster):
     """worker2's link goes down while the fit runs: once Spark has declared its
     executor lost, the watchdog ends the run (after 20 s here, 60 s by default),
     non-zero and naming worker2, well within 400 s; with the link back,
     worker2's worker rejoins the master."""
-    netns = cluster.hosts["worker2"].netns
-    before = sorted((cluster.base / "reports" / "runs").glob("unified-*.json"))
+    netns = grown_cluster.hosts["worker2"].netns
+    before = sorted((grown_cluster.base / "reports" / "runs").glob("unified-*.json"))
     started = time.monotonic()
-    run_ = subprocess.Popen(["make", "train-unified", f"INVENTORY={cluster.current}",
-                             "REPARTITION_BY=row",
-                             "ANSIBLE_ARGS=-e nodewise_executor_lost_seconds=20"],
-                            cwd=PROJECT, env=cluster.env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    run_ = start_make("train-unified", grown_cluster.current, "REPARTITION_BY=row",
+                      "ANSIBLE_ARGS=-e nodewise_executor_lost_seconds=20", env=grown_cluster.env())
     try:
-        _fit_started(cluster, timeout=120)
+        api = driver_api(timeout=120, uis=[f"http://{address(grown_cluster, 'master')}:4040"])
+        wait_for_job_group(api, "nodewise-fit", timeout=120)
         nshosts.sh("ip", "netns", "exec", netns, "ip", "link", "set", "eth0", "down")
         cut = time.monotonic()
         output, _ = run_.communicate(timeout=600)
@@ -338,16 +346,10 @@ def test_a_worker_cut_from_the_network_mid_fit_ends_the_run_naming_it(cluster):
     assert run_.returncode != 0
     assert "the run was stopped: no executor on worker2 for 20 s" in output, output[-4000:]
     assert ended - cut < 400, (ended - cut, ended - started)
-    assert sorted((cluster.base / "reports" / "runs").glob("unified-*.json")) == before
+    assert sorted((grown_cluster.base / "reports" / "runs").glob("unified-*.json")) == before
     deadline = time.monotonic() + 180
-    while len([w for w in master_state(cluster)["workers"] if w["state"] == "ALIVE"]) < \
-            len(cluster.hosts):
-        assert time.monotonic() < deadline, master_state(cluster)["workers"]
+    while len([w for w in master_state(grown_cluster)["workers"] if w["state"] == "ALIVE"]) < \
+            len(grown_cluster.hosts):
+        assert time.monotonic() < deadline, master_state(grown_cluster)["workers"]
         time.sleep(2)
     print(f"cut to end: {ended - cut:.0f} s")
-
-
-def test_down_leaves_no_jvm_on_any_host(cluster):
-    make(cluster, "down")
-    for node in cluster.hosts:
-        assert java_pids_in(cluster, node) == []

@@ -8,13 +8,13 @@ touches a running `make demo` cluster or the project's data/ and reports/.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 import re
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,35 +24,44 @@ from pathlib import Path
 import pyspark
 import pytest
 
+from e2e_support import (
+    PROJECT,
+    driver_api,
+    executor_pid,
+    fetch_json,
+    get,
+    get_json,
+    history_jobs,
+    make,
+    master_pid,
+    node_slice,
+    run,
+    run_record,
+    run_records,
+    running_application,
+    spark_processes,
+    start_make,
+    wait_for_job_group,
+)
 from nodewise_cli import sandbox
 
 pytestmark = pytest.mark.e2e
 
-PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NODES = sandbox.NODES
 PORT_BASE = 27000  # master 27077, UIs 28080..; far from Spark's defaults
+MASTER_UI = f"http://127.0.0.1:{PORT_BASE + 1080}"
+HISTORY_UI = f"http://127.0.0.1:{PORT_BASE + 1180}"
 ROWS = 900
-
-
-def run(*args, check=True):
-    result = subprocess.run(args, cwd=PROJECT, capture_output=True, text=True, check=False)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n"
-                             f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-    return result
-
-
-def make(target, inventory, *extra, check=True):
-    return run("make", target, f"INVENTORY={inventory}", *extra, check=check)
-
-
-def spark_processes(root) -> list[str]:
-    result = subprocess.run(["pgrep", "-f", "-a", str(root)], capture_output=True, text=True)
-    return [line for line in result.stdout.splitlines() if "java" in line]
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
+    """The three local nodes, up once for the module: (root, inventory).
+
+    Its teardown is the check that `make down` stops everything (it runs after
+    the module's last test, whichever that is); a failure there is reported as
+    an error at the teardown of the module's last test and fails the run.
+    """
     root = tmp_path_factory.mktemp("e2e")
     inventory = root / "local.ini"
     inventory.write_text(sandbox.inventory_text(str(root), PORT_BASE))
@@ -63,12 +72,26 @@ def cluster(tmp_path_factory):
     try:
         make("up", inventory)
         yield root, inventory
+        down_stops_everything_and_training_then_says_make_up(root, inventory)
     finally:
-        make("down", inventory, check=False)
+        make("down", inventory, check=False)  # whatever failed: stop what may be left
+
+
+def down_stops_everything_and_training_then_says_make_up(root, inventory):
+    """The cluster fixture's teardown: `make down`, then no Spark JVM is left, and
+    a training refuses to run, telling to run `make up`."""
+    make("down", inventory)
+    assert spark_processes(root) == [], "`make down` left Spark processes running"
+    result = make("train-unified", inventory, check=False)
+    assert result.returncode != 0, "make train-unified succeeded after make down"
+    assert "run `make up" in result.stdout, \
+        f"make train-unified after make down does not say to run `make up`:\n{result.stdout[-3000:]}"
 
 
 @pytest.fixture(scope="module")
 def trained(cluster):
+    """The runs the tests read, made once: every node's model, the unified one, the
+    combined ones (make evaluate) and the report. Returns summary.csv's rows."""
     root, inventory = cluster
     make("train-nodes", inventory)
     make("train-unified", inventory)
@@ -80,8 +103,7 @@ def trained(cluster):
 
 
 def test_master_sees_three_alive_workers(cluster):
-    with urllib.request.urlopen(f"http://127.0.0.1:{PORT_BASE + 1080}/json/", timeout=10) as r:
-        state = json.load(r)
+    state = fetch_json(f"{MASTER_UI}/json/")
     alive = [w for w in state["workers"] if w["state"] == "ALIVE"]
     assert len(alive) == 3
     assert state["cores"] == 3
@@ -139,12 +161,6 @@ def test_global_scores_from_summed_matrices_match_the_unified_jobs_own(cluster, 
     assert int(unified["test_rows"]) == own["rows"]
 
 
-def _record(root, run_id) -> dict:
-
-    with open(root / "reports" / "runs" / f"{run_id}.json", encoding="utf-8") as handle:
-        return json.load(handle)
-
-
 def test_federated_model_averages_every_nodes_model_and_is_scored_everywhere(cluster, trained):
     root, _ = cluster
     [federated] = [r for r in trained if r["model"] == "federated"]
@@ -153,17 +169,17 @@ def test_federated_model_averages_every_nodes_model_and_is_scored_everywhere(clu
     assert int(federated["train_rows"]) == sum(int(r["train_rows"]) for r in per_node.values())
     assert int(federated["test_rows"]) == int(per_node["master"]["test_rows"])
     assert float(federated["f1"]) > 0.9
-    record = _record(root, federated["run_id"])
+    record = run_record(root, federated["run_id"])
     assert record["built_from"] == sorted(r["run_id"] for r in per_node.values())
     [vote] = [r for r in trained if r["model"] == "vote"]
-    assert _record(root, vote["run_id"])["built_from"] == record["built_from"]
+    assert run_record(root, vote["run_id"])["built_from"] == record["built_from"]
     assert vote["eval_nodes"] == "master worker1 worker2" and float(vote["f1"]) > 0.9
 
 
 def test_unified_run_records_how_its_work_spread_over_the_nodes(cluster, trained):
     root, _ = cluster
     unified = next(r for r in trained if r["model"] == "unified")
-    record = _record(root, unified["run_id"])
+    record = run_record(root, unified["run_id"])
     assert record["cluster"] == {"workers": 3, "cores": 3, "memory_mb": 3 * 1536}
     work = record["work_per_node"]
     assert sorted(work) == list(NODES)
@@ -175,23 +191,9 @@ def test_unified_run_records_how_its_work_spread_over_the_nodes(cluster, trained
     # 900 rows train in one partition: every job of the fit (Summarizer pass and LBFGS
     # iterations) ran one task, not one per node plus a merge stage
     assert record["params"]["train_partitions"] == 1
-    fit_jobs = _history_jobs(record["resources"]["app_id"], "nodewise-fit")
+    fit_jobs = history_jobs(HISTORY_UI, record["resources"]["app_id"], "nodewise-fit")
     assert len(fit_jobs) >= 5
     assert [job["numCompletedTasks"] for job in fit_jobs] == [1] * len(fit_jobs)
-
-
-def _history_jobs(app_id: str, group: str) -> list[dict]:
-    """The application's jobs of `group`, from the history server (it lists a log within ~10 s)."""
-    url = f"http://127.0.0.1:{PORT_BASE + 1180}/api/v1/applications/{app_id}/jobs"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                return [job for job in json.load(response) if job.get("jobGroup") == group]
-        except urllib.error.HTTPError as error:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the history server never listed {app_id}: {error}")
-            time.sleep(2)
 
 
 def test_drivers_map_spark_classes_from_the_class_data_archive(cluster, trained):
@@ -216,7 +218,7 @@ def test_model_chooses_the_classifier_and_a_tree_finds_the_label_rule(cluster, t
     root, inventory = cluster
     make("train-node", inventory, "NODE=worker1", "MODEL=decision_tree", "FEATURES=full")
     newest = sorted((root / "reports" / "runs").glob("worker1-s1-*.json"))[-1]
-    record = _record(root, newest.stem)
+    record = run_record(root, newest.stem)
     assert (record["classifier"], record["feature_set"]) == ("decision_tree", "full")
     assert record["evaluation"]["f1"] == 1.0
     assert "If (Automation_Probability_2030 <= 0.305)" in "\n".join(record["model_description"])
@@ -230,11 +232,6 @@ def test_second_site_run_changes_nothing(cluster, trained):
     recap = [line for line in result.stdout.splitlines() if "changed=" in line]
     assert len(recap) == 3
     assert all("changed=0" in line and "failed=0" in line for line in recap), recap
-
-
-def master_pid(root) -> int:
-    [pid_file] = (root / "nodes" / "master" / "run").glob("*Master*.pid")
-    return int(pid_file.read_text())
 
 
 def plant_retired_job_files(root):
@@ -280,8 +277,7 @@ def test_later_site_runs_restart_changed_daemons_and_replace_a_secret_only_when_
     assert "spark.ui.retainedJobs  500" in conf.read_text()
     assert (root / "second-secret").read_text().strip() in conf.read_text()
     assert master_pid(root) != before
-    with urllib.request.urlopen(f"http://127.0.0.1:{PORT_BASE + 1080}/json/", timeout=10) as r:
-        state = json.load(r)
+    state = fetch_json(f"{MASTER_UI}/json/")
     assert state["url"] == f"spark://127.0.0.1:{PORT_BASE + 77}"
     assert len([w for w in state["workers"] if w["state"] == "ALIVE"]) == 3
     assert_only_the_projects_job_files(jobs_dir)
@@ -295,55 +291,30 @@ def test_later_site_runs_restart_changed_daemons_and_replace_a_secret_only_when_
         assert len(secret) == 48 and secret not in result.stdout + result.stderr
 
 
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as error:
-        return error.code, ""
-    except OSError:
-        return 0, ""
-
-
-def _running_application(timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status, body = _get(f"http://127.0.0.1:{PORT_BASE + 1080}/json/")
-        apps = json.loads(body).get("activeapps", []) if status == 200 else []
-        if apps:
-            return apps[0]["id"]
-        time.sleep(0.2)
-    raise AssertionError(f"no application started within {timeout} s")
-
-
 def test_strangers_cannot_kill_a_run_from_the_web_uis(cluster, trained):
     """No secret, only the network: the master's kill form, with whatever token
     its page carries, and the driver UI's GET kill links."""
     root, inventory = cluster
-    run_ = subprocess.Popen(["make", "train-unified", f"INVENTORY={inventory}"], cwd=PROJECT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    run_ = start_make("train-unified", inventory)
     try:
-        app_id = _running_application(timeout=90)
-        status, page = _get(f"http://127.0.0.1:{PORT_BASE + 1080}/")
+        app_id = running_application(MASTER_UI, timeout=90)
+        status, page = get(f"{MASTER_UI}/")
         assert status == 200 and app_id in page
         assert "app/kill" not in page  # no kill form is shown
         hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
         form = urllib.parse.urlencode({**hidden, "id": app_id, "terminate": "true"}).encode()
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT_BASE + 1080}/app/kill/", data=form,
-                                   timeout=10).close()
-        except (urllib.error.HTTPError, OSError):
-            pass
+        with contextlib.suppress(urllib.error.HTTPError, OSError):
+            urllib.request.urlopen(f"{MASTER_UI}/app/kill/", data=form, timeout=10).close()
         for port in range(4040, 4057):  # the driver's UI, wherever it found a port
             for path in ("/jobs/job/kill/?id=0", "/stages/stage/kill/?id=0&terminate=true",
                          "/stages/stage/kill/?id=1&terminate=true"):
-                _get(f"http://127.0.0.1:{port}{path}")
+                get(f"http://127.0.0.1:{port}{path}")
         output, _ = run_.communicate(timeout=600)
     finally:
         if run_.poll() is None:
             run_.kill()
     assert run_.returncode == 0, output[-4000:]
-    status, body = _get(f"http://127.0.0.1:{PORT_BASE + 1080}/json/")
+    status, body = get(f"{MASTER_UI}/json/")
     [finished] = [a for a in json.loads(body)["completedapps"] if a["id"] == app_id]
     assert finished["state"] == "FINISHED", finished
 
@@ -353,10 +324,10 @@ def test_the_secret_is_only_in_private_files_and_the_history_server_has_none(clu
     secret = (root / "secret").read_text().strip()
     holders = []
     for path in root.rglob("*"):
-        if path.is_file() and not path.is_symlink() and path.stat().st_size < 50_000_000:
-            if secret.encode() in path.read_bytes():
-                holders.append(path)
-                assert path.stat().st_mode & 0o077 == 0, (path, oct(path.stat().st_mode))
+        if (path.is_file() and not path.is_symlink() and path.stat().st_size < 50_000_000
+                and secret.encode() in path.read_bytes()):
+            holders.append(path)
+            assert path.stat().st_mode & 0o077 == 0, (path, oct(path.stat().st_mode))
     assert sorted(str(p.relative_to(root)) for p in holders) == [
         "nodes/master/conf/spark-defaults.conf", "nodes/worker1/conf/spark-defaults.conf",
         "nodes/worker2/conf/spark-defaults.conf", "secret"]
@@ -366,7 +337,7 @@ def test_the_secret_is_only_in_private_files_and_the_history_server_has_none(clu
     if properties.returncode == 0:  # jcmd comes with a JDK, not a JRE
         assert "spark.history.fs.cleaner.enabled=true" in properties.stdout
         assert secret not in properties.stdout and "spark.authenticate" not in properties.stdout
-    status, body = _get(f"http://127.0.0.1:{PORT_BASE + 1180}/api/v1/applications")
+    status, body = get(f"{HISTORY_UI}/api/v1/applications")
     assert status == 200 and len(json.loads(body)) >= 1
 
 
@@ -394,10 +365,9 @@ def test_a_node_without_an_executor_fails_the_unified_run_naming_it(cluster, tra
 
 def test_a_second_cluster_wide_run_is_refused_naming_the_one_running(cluster, trained):
     _, inventory = cluster
-    first = subprocess.Popen(["make", "train-unified", f"INVENTORY={inventory}"], cwd=PROJECT,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first = start_make("train-unified", inventory)
     try:
-        _running_application(timeout=90)
+        running_application(MASTER_UI, timeout=90)
         second = make("train-unified", inventory, check=False)
         output, _ = first.communicate(timeout=600)
     finally:
@@ -408,22 +378,14 @@ def test_a_second_cluster_wide_run_is_refused_naming_the_one_running(cluster, tr
     assert "refused: make train-unified, seed 1 (pid " in second.stdout, second.stdout[-3000:]
 
 
-def _slice(root, node: str) -> Path:
-    return root / "nodes" / node / "data" / f"jobs_{node}.csv"
-
-
-def _records(root) -> list[str]:
-    return sorted(p.name for p in (root / "reports" / "runs").glob("*.json"))
-
-
 def test_a_truncated_or_missing_slice_stops_the_run_naming_the_node(cluster, trained):
     root, inventory = cluster
-    before = _records(root)
-    lines = _slice(root, "worker1").read_text(encoding="utf-8").splitlines(True)
+    before = run_records(root)
+    lines = node_slice(root, "worker1").read_text(encoding="utf-8").splitlines(True)
     try:
-        _slice(root, "worker1").write_text("".join(lines[:-5]), encoding="utf-8")
+        node_slice(root, "worker1").write_text("".join(lines[:-5]), encoding="utf-8")
         node_run = make("train-node", inventory, "NODE=worker1", check=False)
-        _slice(root, "worker2").unlink()
+        node_slice(root, "worker2").unlink()
         unified = make("train-unified", inventory, check=False)
         # The unified job's own check, behind the playbook's: it counts the rows
         # each node's executor read against the manifest on the master.
@@ -444,8 +406,8 @@ def test_a_truncated_or_missing_slice_stops_the_run_naming_the_node(cluster, tra
     assert f"worker1: {rows - 5} rows read, the manifest has {rows}" in direct.stdout
     assert f"worker2: 0 rows read, the manifest has {rows} (its slice is missing on worker2" \
         in direct.stdout, direct.stdout[-3000:]
-    assert _records(root) == before  # no run recorded
-    assert _slice(root, "worker1").read_text(encoding="utf-8").splitlines(True) == lines
+    assert run_records(root) == before  # no run recorded
+    assert node_slice(root, "worker1").read_text(encoding="utf-8").splitlines(True) == lines
 
 
 def test_a_model_saved_without_its_record_is_skipped_by_evaluate_and_report(cluster, trained):
@@ -474,72 +436,32 @@ def test_a_model_saved_without_its_record_is_skipped_by_evaluate_and_report(clus
     assert orphan not in (root / "reports" / "summary.csv").read_text(encoding="utf-8")
 
 
-def _get_json(url: str):
-    """The JSON at `url`, or None while it does not answer with JSON ("Spark is starting up")."""
-    status, body = _get(url)
-    try:
-        return json.loads(body) if status == 200 else None
-    except ValueError:
-        return None
-
-
-def _driver_api(timeout: float) -> str:
-    """The running application's REST API on its driver's UI."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for port in range(4040, 4057):
-            apps = _get_json(f"http://127.0.0.1:{port}/api/v1/applications")
-            if apps:
-                return f"http://127.0.0.1:{port}/api/v1/applications/{apps[0]['id']}"
-        time.sleep(0.2)
-    raise AssertionError(f"no driver UI within {timeout} s")
-
-
-def _executor_pid(root, node: str) -> int:
-    """The pid of the executor running under `node`'s worker (its working directory)."""
-    work = str(root / "nodes" / node / "work")
-    for pid in subprocess.run(["pgrep", "-f", "CoarseGrainedExecutorBackend"],
-                              capture_output=True, text=True).stdout.split():
-        try:
-            if os.readlink(f"/proc/{pid}/cwd").startswith(work):
-                return int(pid)
-        except OSError:
-            continue
-    raise AssertionError(f"no executor under {work}")
-
-
 def test_an_executor_killed_in_the_middle_of_the_fit_is_replaced_and_every_row_used(
         cluster, trained):
     """kill -9 on worker2's executor while the fit runs: its worker starts another,
     the barrier read runs again on every node, and the model uses every row."""
     root, inventory = cluster
     # One partition per node for the fit, so worker2's executor holds a part of it.
-    run_ = subprocess.Popen(["make", "train-unified", f"INVENTORY={inventory}",
-                             "REPARTITION_BY=row"], cwd=PROJECT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    run_ = start_make("train-unified", inventory, "REPARTITION_BY=row")
     try:
-        api = _driver_api(timeout=90)
-        deadline = time.monotonic() + 120
-        while not any(j.get("jobGroup") == "nodewise-fit"
-                      for j in _get_json(f"{api}/jobs") or []):
-            assert time.monotonic() < deadline, "the fit never started"
-            time.sleep(0.05)
-        os.kill(_executor_pid(root, "worker2"), 9)
+        api = driver_api(timeout=90)
+        wait_for_job_group(api, "nodewise-fit", timeout=120)
+        os.kill(executor_pid(root, "worker2"), 9)
         output, _ = run_.communicate(timeout=600)
     finally:
         if run_.poll() is None:
             run_.kill()
     assert run_.returncode == 0, output[-4000:]
     newest = sorted((root / "reports" / "runs").glob("unified-s1-*.json"))[-1]
-    record = _record(root, newest.stem)
+    record = run_record(root, newest.stem)
     assert record["train_rows"] + record["test_rows"] == ROWS
     app_id = record["resources"]["app_id"]
-    url = f"http://127.0.0.1:{PORT_BASE + 1180}/api/v1/applications/{app_id}/allexecutors"
-    _history_jobs(app_id, "nodewise-fit")  # waits for the history server to list the run
-    executors = _get_json(url)
+    url = f"{HISTORY_UI}/api/v1/applications/{app_id}/allexecutors"
+    history_jobs(HISTORY_UI, app_id, "nodewise-fit")  # waits for the history server to list the run
+    executors = get_json(url)
     removed = [e for e in executors if e["id"] != "driver" and not e["isActive"]]
     assert len(removed) == 1 and len(executors) == 1 + 4, executors
-    fit_end = max(j["completionTime"] for j in _history_jobs(app_id, "nodewise-fit"))
+    fit_end = max(j["completionTime"] for j in history_jobs(HISTORY_UI, app_id, "nodewise-fit"))
     assert removed[0]["removeTime"] < fit_end  # it died before the fit was done
 
 
@@ -573,12 +495,3 @@ def test_train_node_needs_a_node_of_the_inventory(cluster):
     wrong = make("train-node", inventory, "NODE=worker9", check=False)
     assert wrong.returncode != 0
     assert "worker9" in wrong.stdout and "master worker1 worker2" in wrong.stdout
-
-
-def test_down_stops_everything_and_training_then_says_make_up(cluster, trained):
-    root, inventory = cluster
-    make("down", inventory)
-    assert spark_processes(root) == []
-    result = make("train-unified", inventory, check=False)
-    assert result.returncode != 0
-    assert "run `make up" in result.stdout
