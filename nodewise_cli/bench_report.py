@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 
-from nodewise_cli.plots import save_figure  # first: it selects the file-only backend
+import matplotlib.pyplot as plt
+import pandas as pd
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from nodewise.names import FEDERATED, UNIFIED  # noqa: E402
-from nodewise_cli.bench import COLUMNS  # noqa: E402
-from nodewise_cli.files import atomic_path  # noqa: E402
-from nodewise_cli.report import markdown_table  # noqa: E402
+from nodewise.names import FEDERATED, UNIFIED
+from nodewise_cli.bench import COLUMNS
+from nodewise_cli.files import atomic_path
+from nodewise_cli.plots import save_figure  # importing plots selects the file-only backend
+from nodewise_cli.report.tables import markdown_table
 
 PNG = "bench.png"
 FEDERATED_WORDS = ("The federated row times jobs/combine.py on the master: it averages the "
@@ -37,7 +36,8 @@ def growth_words(table: pd.DataFrame) -> list[str]:
         small, large = runs.iloc[0], runs.iloc[-1]
         lines.append(
             f"{model} ({engine}): {large.rows / small.rows:.0f}× the rows "
-            f"({small.rows:,} to {large.rows:,}) took {large.fit_seconds_median / small.fit_seconds_median:.1f}× "
+            f"({small.rows:,} to {large.rows:,}) took "
+            f"{large.fit_seconds_median / small.fit_seconds_median:.1f}× "
             f"the fit time ({small.fit_seconds_median:.2f} s to {large.fit_seconds_median:.2f} s) "
             f"and {large.peak_rss_bytes / small.peak_rss_bytes:.1f}× the peak memory "
             f"({small.peak_rss_bytes / GIB:.2f} to {large.peak_rss_bytes / GIB:.2f} GiB).")

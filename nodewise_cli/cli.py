@@ -8,12 +8,17 @@ import sys
 import click
 
 from nodewise import names, schema
-from nodewise_cli import (__version__, clusters, generate, html, plots, reference, report, split,
-                          validate, wheelhouse)
+from nodewise_cli import (
+    __version__,
+    generate,
+    report,
+    split,
+    validate,
+    wheelhouse,
+)
 from nodewise_cli import inventory as ansible_inventory
 from nodewise_cli.files import atomic_path
-from nodewise_cli.paths import (DATASET, REPORT_HTML, REPORT_MD, REPORTS_DIR, RUNS_DIR, SPLIT_DIR,
-                                SUMMARY_CSV)
+from nodewise_cli.paths import DATASET, REPORTS_DIR, RUNS_DIR, SPLIT_DIR
 
 
 def _fail(message: str) -> None:
@@ -100,37 +105,12 @@ def list_nodes(inventory: str) -> None:
 def report_command(runs_dir: str, out_dir: str, split_dir: str, classifier: str | None,
                    feature_set: str | None, inventory: str | None) -> None:
     """Write summary.csv, report.md, report.html and figures from whatever records exist."""
-    trains, evaluations = report.load_records(runs_dir)
-    if not trains:
-        _fail(f"no training records in {runs_dir}: run make train-node, train-nodes "
-              f"or train-unified first")
-    trains, notes = report.select_configuration(trains, classifier, feature_set)
-    if not trains:
-        _fail(f"no training records in {runs_dir} with classifier {classifier or 'any'} "
-              f"and feature set {feature_set or 'any'}")
-    chosen = report.configuration(trains[0])
-    params = trains[0].get("params") or {}
-    comparison = reference.run(trains, evaluations, split_dir, *chosen, params)
-    if comparison.note:
-        notes.append(f"The scikit-learn reference was skipped: {comparison.note}.")
-    notes += report.unscored_notes(trains, evaluations)
-    notes += report.skipped_model_notes(os.path.dirname(os.path.abspath(runs_dir)))
-    summary = report.summary_frame(report.summary_rows(trains + comparison.records, evaluations))
-    summary_csv = os.path.join(out_dir, SUMMARY_CSV)
-    with atomic_path(summary_csv) as partial:
-        summary.to_csv(partial, index=False)
-    curve = report.curve_stats(comparison.curve)
-    per_node = report.node_resources(summary, report.work_per_node(trains))
-    figures = plots.all_plots(summary, out_dir, per_node, curve, report.spark_points(summary))
-    report_md = os.path.join(out_dir, REPORT_MD)
-    cluster = f"{clusters.name_of(inventory)} (inventory {inventory})" if inventory else ""
-    markdown = report.render_markdown(trains, summary, figures, comparison.curve, notes, cluster)
-    with atomic_path(report_md) as partial, open(partial, "w", encoding="utf-8") as out:
-        out.write(markdown)
-    report_html = os.path.join(out_dir, REPORT_HTML)
-    with atomic_path(report_html) as partial, open(partial, "w", encoding="utf-8") as out:
-        out.write(html.markdown_to_html(markdown, out_dir))
-    click.echo(f"wrote {summary_csv} ({len(summary)} rows), {report_md} and {report_html}")
+    try:
+        written = report.write(runs_dir, out_dir, split_dir, classifier, feature_set, inventory)
+    except report.NoRecords as error:
+        _fail(str(error))
+    click.echo(f"wrote {written.summary_csv} ({written.summary_rows} rows), {written.report_md} "
+               f"and {written.report_html}")
 
 
 @main.command(name="bench")

@@ -1,8 +1,8 @@
 """report.html: report.md as one self-contained page (images embedded).
 
 Converts the small Markdown subset the report writes (headings, paragraphs,
-pipe tables, "- " lists, `code`, fenced code blocks, images), so the page opens in a browser with no server and
-says exactly what report.md says.
+pipe tables, "- " lists, `code`, fenced code blocks, images), so the page
+opens in a browser with no server and says exactly what report.md says.
 """
 
 from __future__ import annotations

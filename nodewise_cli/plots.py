@@ -49,7 +49,7 @@ def f1_plot(summary: pd.DataFrame, path: str) -> str:
         if not rows.empty:
             _bars(axis, _per_model(rows, "f1").reindex(models), offset, 0.4, label)
     axis.set_xticks(range(len(models)), models)
-    low = max(0.0, float((summary.f1.min() - 0.02)))
+    low = max(0.0, float(summary.f1.min() - 0.02))
     axis.set_ylim(low, 1.0)
     axis.set_ylabel("weighted F1 (mean ± std over seeds)")
     axis.set_title("F1 per model")
@@ -95,7 +95,7 @@ def nodes_plot(per_node: pd.DataFrame, path: str) -> str:
     width = 0.8 / len(sources)
     for axis, (column, label) in zip(axes, (("cpu_seconds", "executor CPU seconds"),
                                             ("tasks", "tasks"),
-                                            ("peak_memory_mib", "peak memory, MiB"))):
+                                            ("peak_memory_mib", "peak memory, MiB")), strict=True):
         for i, source in enumerate(sources):
             stats = _per_model(per_node[per_node.source == source], column, "node").reindex(nodes)
             _bars(axis, stats, (i - (len(sources) - 1) / 2) * width, width, source)

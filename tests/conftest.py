@@ -1,4 +1,5 @@
-"""Shared fixtures: one local[2] SparkSession for the whole test session."""
+"""Shared fixtures: one local[2] SparkSession for the whole test session, and the report
+tests' folders of run records (tests/report_support.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 
 import pytest
 from pyspark.sql import SparkSession
+
+from report_support import evaluated_runs, every_kind, unified_work  # noqa: F401  (fixtures)
 
 # Bind Spark to loopback: the machine's own hostname may resolve elsewhere.
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")

@@ -143,4 +143,4 @@ def test_a_bench_of_some_sizes_keeps_the_rows_of_the_others(tmp_path):
                         _row(30000, "unified", "spark-cluster", 5.0, 4.0)], str(tmp_path))
     bench_report.write([_row(3000, "unified", "spark-cluster", 3.0, 4.0)], str(tmp_path))
     table = bench_report.merged([], str(tmp_path / "bench.csv"))
-    assert list(zip(table.rows, table.fit_seconds_median)) == [(3000, 3.0), (30000, 5.0)]
+    assert list(zip(table.rows, table.fit_seconds_median, strict=True)) == [(3000, 3.0), (30000, 5.0)]

@@ -1,7 +1,7 @@
 """Checks of the assembled data with Spark SQL over a temporary view.
 
-As the seed's step 4 did, before training: rows per node and per label,
-nulls, duplicates and values out of range. The results go into the run
+As step 4 of the original Docker and Jupyter project did, before training:
+rows per node and per label, nulls, duplicates and values out of range. The results go into the run
 record; `failures` says which of them stop the run.
 """
 

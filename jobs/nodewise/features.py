@@ -106,7 +106,8 @@ def build_pipeline(classifier: str = LOGISTIC_REGRESSION,
                    feature_set: str = schema.DEFAULT_FEATURE_SET, *,
                    reg_param: float = REG_PARAM,
                    elastic_net_param: float = ELASTIC_NET_PARAM) -> Pipeline:
-    """The seed's pipeline: StringIndexer, OneHotEncoder, VectorAssembler, classifier."""
+    """StringIndexer, OneHotEncoder, VectorAssembler, classifier: the pipeline of the original
+    Docker and Jupyter project."""
     return Pipeline(stages=[*feature_stages(feature_set), label_indexer(),
                             build_classifier(classifier, reg_param, elastic_net_param)])
 

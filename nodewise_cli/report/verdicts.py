@@ -1,0 +1,115 @@
+"""The report's sentences: who wins and by how much beyond the spread over seeds, what the
+learning curve shows, where the unified runs' work went."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from nodewise.names import FEDERATED, UNIFIED, VOTE
+from nodewise_cli.report.records import REFERENCE, is_per_node, latest_per_model_and_seed
+
+
+def verdict(summary: pd.DataFrame) -> list[str]:
+    """Plain words on the global test set: who wins, by how much, beyond the spread?"""
+    global_rows = summary[summary.eval_set == "global"]
+    scores = global_rows.groupby("model", sort=False).f1.agg(["mean", "std", "count"])
+    spark = scores.drop(index=REFERENCE, errors="ignore")
+    if spark.empty:
+        return []
+    top = spark["mean"].max()
+    best = [model for model in spark.index if top - spark.loc[model, "mean"] < 5e-5]
+    counts = sorted({int(spark.loc[model, "count"]) for model in best})
+    seeds = str(counts[0]) if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
+    if len(best) == 1:
+        lines = [f"On the global test set the best mean F1 is {best[0]}'s, {top:.4f} "
+                 f"over {seeds} seed(s)."]
+    else:
+        lines = [f"On the global test set {', '.join(sorted(best))} tie at a mean F1 of "
+                 f"{top:.4f} over {seeds} seed(s)."]
+    if UNIFIED not in spark.index:
+        return lines + _reference_words(summary, global_rows, best[0])
+    per_node = [model for model in spark.index if is_per_node(model)]
+    if per_node:
+        lines += _comparison(global_rows, UNIFIED, "The unified model", per_node,
+                             "the per-node models' mean")
+    for model, words in ((FEDERATED, "The federated model (per-node coefficients averaged "
+                                       "by row count; no row moved)"),
+                         (VOTE, "The vote of the per-node models")):
+        if model in spark.index:
+            lines += _comparison(global_rows, model, words, [UNIFIED], "the unified model")
+    return lines + _reference_words(summary, global_rows, UNIFIED)
+
+
+def _comparison(global_rows: pd.DataFrame, subject: str, words: str, others: list[str],
+                other_words: str) -> list[str]:
+    """`subject`'s mean F1 against the mean of `others`, over the seeds they all have."""
+    scores, seeds = _shared_seed_scores(global_rows, [subject, *others])
+    if not seeds:
+        return []
+    other_mean = scores.loc[others, "mean"].mean()
+    gap = scores.loc[subject, "mean"] - other_mean
+    direction = "above" if gap >= 0 else "below"
+    every_seed = set(global_rows.seed[global_rows.model.isin([subject, *others])])
+    where = ("" if len(seeds) == len(every_seed) else
+             f" on seed(s) {', '.join(map(str, seeds))}, which both have")
+    return [f"{words} is {abs(gap):.4f} {direction} {other_words} ({other_mean:.4f}){where}; "
+            + _spread_words(gap, scores["std"])]
+
+
+def _shared_seed_scores(global_rows: pd.DataFrame, models: list[str]):
+    """F1 mean and std per model over only the seeds every one of `models` has: a fair pairing."""
+    rows = global_rows[global_rows.model.isin(models)]
+    shared = set.intersection(*(set(rows.seed[rows.model == model]) for model in models))
+    rows = rows[rows.seed.isin(shared)]
+    return rows.groupby("model", sort=False).f1.agg(["mean", "std"]), sorted(shared)
+
+
+def _spread_words(gap: float, stds: pd.Series) -> str:
+    """Whether `gap` exceeds the largest standard deviation over seeds of the models compared."""
+    known = stds.dropna()
+    if known.empty:
+        return "with one seed there is no spread over seeds to judge the difference by."
+    spread = known.max()
+    return (f"the largest standard deviation over seeds is {spread:.4f}, so the difference "
+            f"{'exceeds' if abs(gap) > spread else 'does not exceed'} the spread over seeds.")
+
+
+def _reference_words(summary: pd.DataFrame, global_rows: pd.DataFrame, target: str) -> list[str]:
+    """What Spark costs or gains against scikit-learn on one machine (on shared seeds)."""
+    if REFERENCE not in set(global_rows.model):
+        return []
+    scores, _ = _shared_seed_scores(global_rows, [REFERENCE, target])
+    fit = summary.drop_duplicates("run_id").groupby("model").fit_seconds.mean()
+    return [f"scikit-learn on one machine (same splits, features and classifier family) "
+            f"scores {scores.loc[REFERENCE, 'mean']:.4f} against {target}'s "
+            f"{scores.loc[target, 'mean']:.4f}, and fits in {fit[REFERENCE]:.2f} s against "
+            f"{fit[target]:.2f} s."]
+
+
+def curve_words(stats: pd.DataFrame) -> str:
+    """One sentence on what the curve shows about the spread at small sizes."""
+    sampled = stats[~np.isinf(stats["size"])].dropna(subset=["std"])
+    if len(sampled) < 2:
+        return ""
+    small, large = sampled.iloc[0], sampled.iloc[-1]
+    shown = (f"the standard deviation over {small.fits:.0f} draws is {small['std']:.4f} at "
+             f"{small.train_rows:.0f} training rows (mean F1 {small['mean']:.4f}) and "
+             f"{large['std']:.4f} at {large.train_rows:.0f} rows (mean F1 {large['mean']:.4f})")
+    if small["std"] > large["std"]:
+        return (f"Small training sets vary more: {shown}. With fewer rows, which rows a model "
+                "gets decides more of its score.")
+    return f"Here the spread does not shrink with more rows: {shown}."
+
+
+def gathered_words(trains: list[dict]) -> str:
+    """Whether unified runs trained in fewer partitions than task slots, and so where."""
+    gathered = [r for r in latest_per_model_and_seed(trains) if r.get("work_per_node")
+                and (r.get("params") or {}).get("train_partitions", 0) < r.get("task_slots", 0)]
+    if not gathered:
+        return ""
+    partitions = sorted({r["params"]["train_partitions"] for r in gathered})
+    return (f"{len(gathered)} of these runs trained in {' or '.join(map(str, partitions))} "
+            "partition(s), fewer than their task slots: each node read its own slice, then "
+            "rows under about 10 MB per partition were gathered, so the fit's tasks ran on "
+            "fewer nodes (each partition costs a task in every iteration).")

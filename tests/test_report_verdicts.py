@@ -1,0 +1,77 @@
+"""The report's sentences (nodewise_cli/report/verdicts.py): who wins, by how much, beyond
+the spread over seeds or not, and what the learning curve shows."""
+
+from __future__ import annotations
+
+from nodewise_cli.report import tables, verdicts
+from report_support import curve_of, node_work, summary_of
+
+
+def test_verdict_says_who_wins_and_whether_it_beats_the_spread():
+    summary = summary_of([("unified", 1, 0.99), ("unified", 2, 0.99),
+                          ("w1", 1, 0.95), ("w1", 2, 0.97), ("w2", 1, 0.96), ("w2", 2, 0.96)])
+    assert verdicts.verdict(summary) == [
+        "On the global test set the best mean F1 is unified's, 0.9900 over 2 seed(s).",
+        "The unified model is 0.0300 above the per-node models' mean (0.9600); the largest "
+        "standard deviation over seeds is 0.0141, so the difference exceeds the spread over seeds."]
+
+
+def test_verdict_reports_a_tie_within_the_spread():
+    summary = summary_of([("unified", 1, 0.99), ("w1", 1, 0.99), ("unified", 2, 0.98),
+                          ("w1", 2, 0.98)])
+    lines = verdicts.verdict(summary)
+    assert lines[0] == "On the global test set unified, w1 tie at a mean F1 of 0.9850 over 2 seed(s)."
+    assert lines[1].endswith("so the difference does not exceed the spread over seeds.")
+
+
+def test_verdict_compares_federated_with_unified_and_names_the_reference():
+    summary = summary_of([("unified", 1, 0.99), ("unified", 2, 0.98), ("federated", 1, 0.97),
+                          ("federated", 2, 0.96), ("w1", 1, 0.95), ("w1", 2, 0.95),
+                          ("sklearn", 1, 0.995), ("sklearn", 2, 0.995)])
+    lines = verdicts.verdict(summary)
+    assert lines[0] == "On the global test set the best mean F1 is unified's, 0.9850 over 2 seed(s)."
+    assert lines[2] == (
+        "The federated model (per-node coefficients averaged by row count; no row moved) is "
+        "0.0200 below the unified model (0.9850); the largest standard deviation over seeds is "
+        "0.0071, so the difference exceeds the spread over seeds.")
+    # the reference is not a contender, but its F1 and fit time are stated (fit 1 + seed)
+    assert lines[3] == (
+        "scikit-learn on one machine (same splits, features and classifier family) scores "
+        "0.9950 against unified's 0.9850, and fits in 2.50 s against 2.50 s.")
+
+
+def test_verdict_with_one_seed_does_not_claim_a_spread():
+    lines = verdicts.verdict(summary_of([("unified", 1, 0.99), ("w1", 1, 0.95)]))
+    assert lines[1] == ("The unified model is 0.0400 above the per-node models' mean (0.9500); "
+                        "with one seed there is no spread over seeds to judge the difference by.")
+
+
+def test_verdict_compares_on_the_seeds_both_models_have():
+    summary = summary_of([("unified", 1, 0.99), ("unified", 2, 0.95), ("unified", 3, 0.94),
+                          ("federated", 1, 0.98)])
+    lines = verdicts.verdict(summary)
+    assert lines[0] == "On the global test set the best mean F1 is federated's, 0.9800 over 1 seed(s)."
+    # seed 1 only: 0.98 against 0.99, not against unified's mean over three seeds (0.96)
+    assert lines[1] == (
+        "The federated model (per-node coefficients averaged by row count; no row moved) is "
+        "0.0100 below the unified model (0.9900) on seed(s) 1, which both have; with one seed "
+        "there is no spread over seeds to judge the difference by.")
+
+
+def test_unified_runs_gathered_into_fewer_partitions_than_slots_are_named():
+    def unified(seed, partitions):
+        return {"run_id": f"u{seed}", "model": "unified", "seed": seed, "finished_at": str(seed),
+                "task_slots": 3, "params": {"train_partitions": partitions},
+                "work_per_node": {"master": node_work(1.0, 10, 500)}}
+
+    assert verdicts.gathered_words([unified(1, 3), unified(2, 3)]) == ""
+    words = verdicts.gathered_words([unified(1, 1), unified(2, 3), unified(3, 1)])
+    assert words.startswith("2 of these runs trained in 1 partition(s), fewer than")
+    assert verdicts.gathered_words([unified(1, 2), unified(2, 1)]).startswith(
+        "2 of these runs trained in 1 or 2 partition(s)")
+
+
+def test_curve_words_say_so_when_the_spread_does_not_shrink():
+    stats = tables.curve_stats(curve_of([(1, 50, False, 0, 0.9), (1, 50, False, 1, 0.9),
+                                         (1, 100, False, 0, 0.8), (1, 100, False, 1, 0.9)]))
+    assert verdicts.curve_words(stats).startswith("Here the spread does not shrink with more rows")
