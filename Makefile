@@ -17,6 +17,12 @@ SEEDS ?= 1
 # make demo repeats over three seeds unless SEEDS is given.
 DEMO_SEEDS := $(if $(filter command line environment,$(origin SEEDS)),$(SEEDS),1 2 3)
 SOURCE ?=
+# How make data shares rows among the nodes: iid, label, quantity or column
+# (nodewise_cli/split.py); ALPHA for label and quantity, SPLIT_COLUMN for column.
+SPLIT ?= iid
+ALPHA ?= 0.5
+SPLIT_COLUMN ?=
+SPLIT_SEED ?= 42
 NODE ?=
 REPARTITION_BY ?=
 # The classifier every trainer fits, and the feature set (see README).
@@ -52,14 +58,15 @@ $(READY): requirements.lock pyproject.toml scripts/setup.sh
 
 setup: $(READY) ## Build .venv from requirements.lock with python3 or SETUP_PYTHON= (3.11+); Java only for demo/test/bench
 
-data: $(READY) ## Generate (or import SOURCE=) the dataset and split it per INVENTORY host
+data: $(READY) ## Generate (or import SOURCE=) the dataset and split it per INVENTORY host (SPLIT=iid|label|quantity|column)
 	$(USE_CLUSTER)
 ifeq ($(strip $(SOURCE)),)
 	$(NODEWISE) generate --rows $(ROWS) --seed $(SEED)
 else
 	$(NODEWISE) import $(SOURCE)
 endif
-	$(NODEWISE) split --inventory $(INVENTORY)
+	$(NODEWISE) split --inventory $(INVENTORY) --split $(SPLIT) --alpha $(ALPHA) \
+		--split-seed $(SPLIT_SEED) $(if $(SPLIT_COLUMN),--column "$(SPLIT_COLUMN)")
 
 up: $(READY) ## Set up and start the cluster: ansible-playbook site.yml (ROTATE_SECRET=yes: new secret)
 	$(USE_CLUSTER)
@@ -116,7 +123,8 @@ bench: $(READY) ## Time unified, per-node and scikit-learn fits (BENCH_ROWS, BEN
 demo: $(READY) ## The whole comparison on three local nodes (leaves the cluster up)
 	$(MAKE) data up train-nodes train-unified evaluate report INVENTORY=$(LOCAL_INVENTORY) \
 		SOURCE="$(SOURCE)" ROWS=$(ROWS) SEED=$(SEED) SEEDS="$(DEMO_SEEDS)" \
-		MODEL=$(MODEL) FEATURES=$(FEATURES)
+		MODEL=$(MODEL) FEATURES=$(FEATURES) SPLIT=$(SPLIT) ALPHA=$(ALPHA) \
+		SPLIT_COLUMN="$(SPLIT_COLUMN)" SPLIT_SEED=$(SPLIT_SEED)
 
 test: $(READY) ## Run every test: lint, unit, end to end
 	$(PYTHON) -m pytest tests

@@ -67,13 +67,27 @@ def import_data(source: str, output: str) -> None:
               show_default=True, help="The dataset to split.")
 @click.option("--out-dir", type=click.Path(file_okay=False), default=SPLIT_DIR,
               show_default=True, help="Directory for jobs_<host>.csv (replaced whole).")
-def split_data(inventory: str, source: str, out_dir: str) -> None:
-    """Split the dataset into one near-equal slice per inventory host."""
+@click.option("--split", "kind", type=click.Choice(split.KINDS), default=split.IID,
+              show_default=True, help="How rows go to nodes: iid (near-equal cuts), label, quantity, column.")
+@click.option("--alpha", type=float, default=split.DEFAULT_ALPHA, show_default=True,
+              help="Dirichlet concentration of the label and quantity splits: smaller, more skewed.")
+@click.option("--column", default=None,
+              help="The column whose every value lies on one node (--split column).")
+@click.option("--split-seed", type=int, default=split.DEFAULT_SEED, show_default=True,
+              help="Seed of the label, quantity and column splits.")
+def split_data(inventory: str, source: str, out_dir: str, kind: str, alpha: float,
+               column: str | None, split_seed: int) -> None:
+    """Split the dataset into one slice per inventory host (near-equal by default)."""
     try:
         nodes = ansible_inventory.nodes(inventory)
     except ValueError as error:
         _fail(str(error))
-    counts = split.split_file(source, nodes, out_dir)
+    try:
+        how = split.Split(kind, alpha, column, split_seed)
+        counts = split.split_file(source, nodes, out_dir, how)
+    except split.SplitError as error:
+        _fail(f"{error}; {out_dir} was not changed")
+    click.echo(f"split: {how.words()}")
     for node, rows in counts.items():
         click.echo(f"{node}: {rows} rows")
 

@@ -135,6 +135,6 @@ def test_cli_split_writes_the_slices_and_echoes_the_counts(tmp_path, inventory):
                                        "--source", str(tmp_path / "src.csv"),
                                        "--out-dir", str(out_dir)])
     assert result.exit_code == 0, result.output
-    assert result.output == "master: 2 rows\nw1: 2 rows\nw2: 3 rows\n"
+    assert result.output == "split: SPLIT=iid\nmaster: 2 rows\nw1: 2 rows\nw2: 3 rows\n"
     assert [len((out_dir / f"jobs_{n}.csv").read_text(encoding="utf-8").splitlines()) - 1
             for n in ["master", "w1", "w2"]] == [2, 2, 3]

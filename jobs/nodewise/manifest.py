@@ -29,9 +29,15 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
-def build(rows: dict[str, int], sha256: dict[str, str]) -> dict:
-    return {"version": VERSION,
-            "slices": {node: {"rows": rows[node], "sha256": sha256[node]} for node in rows}}
+def build(rows: dict[str, int], sha256: dict[str, str], split: dict | None = None,
+          labels: dict[str, dict[str, int]] | None = None) -> dict:
+    """The manifest: per node its rows, sha256 and rows per label; and how the rows were
+    split (the kind and its parameters)."""
+    slices = {node: {"rows": rows[node], "sha256": sha256[node]} for node in rows}
+    for node, counts in (labels or {}).items():
+        if counts:
+            slices[node]["labels"] = counts
+    return {"version": VERSION, "split": split or {"kind": "iid"}, "slices": slices}
 
 
 def read(path: str) -> dict:
