@@ -23,6 +23,9 @@ SPLIT ?= iid
 ALPHA ?= 0.5
 SPLIT_COLUMN ?=
 SPLIT_SEED ?= 42
+# Federated averaging (make train-federated): rounds, and L-BFGS steps per node and round.
+ROUNDS ?= 20
+LOCAL_STEPS ?= 10
 NODE ?=
 REPARTITION_BY ?=
 # The classifier every trainer fits, and the feature set (see README).
@@ -48,6 +51,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 .DEFAULT_GOAL := help
 .PHONY: help setup data up down status ui logs uninstall bench train-node train-nodes train-unified \
+	train-federated \
 	evaluate report demo test test-fast test-unit test-e2e lint clean guard-NODE
 
 help: ## List the targets
@@ -109,6 +113,11 @@ train-unified: $(READY) ## Train one model on all nodes' data across the cluster
 	$(PLAYBOOK) $(PLAYBOOKS)/train_unified.yml $(TRAIN_VARS) \
 		-e "nodewise_repartition_by='$(REPARTITION_BY)'"
 
+train-federated: $(READY) ## Train one model by federated averaging: ROUNDS rounds, each node on its own rows
+	$(USE_CLUSTER)
+	$(PLAYBOOK) $(PLAYBOOKS)/train_federated.yml $(TRAIN_VARS) \
+		-e "nodewise_rounds=$(ROUNDS) nodewise_local_steps=$(LOCAL_STEPS)"
+
 evaluate: $(READY) ## Combine per-node models (federated, vote); score every model on every node's test part
 	$(USE_CLUSTER)
 	$(PLAYBOOK) $(PLAYBOOKS)/evaluate.yml
@@ -121,10 +130,11 @@ bench: $(READY) ## Time unified, per-node and scikit-learn fits (BENCH_ROWS, BEN
 	$(NODEWISE) bench $(foreach rows,$(BENCH_ROWS),--rows $(rows)) --runs $(BENCH_RUNS)
 
 demo: $(READY) ## The whole comparison on three local nodes (leaves the cluster up)
-	$(MAKE) data up train-nodes train-unified evaluate report INVENTORY=$(LOCAL_INVENTORY) \
+	$(MAKE) data up train-nodes train-unified train-federated evaluate report INVENTORY=$(LOCAL_INVENTORY) \
 		SOURCE="$(SOURCE)" ROWS=$(ROWS) SEED=$(SEED) SEEDS="$(DEMO_SEEDS)" \
 		MODEL=$(MODEL) FEATURES=$(FEATURES) SPLIT=$(SPLIT) ALPHA=$(ALPHA) \
-		SPLIT_COLUMN="$(SPLIT_COLUMN)" SPLIT_SEED=$(SPLIT_SEED)
+		SPLIT_COLUMN="$(SPLIT_COLUMN)" SPLIT_SEED=$(SPLIT_SEED) ROUNDS=$(ROUNDS) \
+		LOCAL_STEPS=$(LOCAL_STEPS)
 
 test: $(READY) ## Run every test: lint, unit, end to end
 	$(PYTHON) -m pytest tests

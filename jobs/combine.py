@@ -56,7 +56,7 @@ def _record(model: str, members: list[dict], spark, **fields) -> dict:
     return {
         "kind": "train", "run_id": runs.new_run_id(model, seed), "model": model, "seed": seed,
         "master": spark.sparkContext.master, "classifier": _common(members, "classifier"),
-        "feature_set": _common(members, "feature_set"),
+        "feature_set": _common(members, "feature_set"), "split": members[0].get("split"),
         "built_from": sorted(m["run_id"] for m in members),
         "train_nodes": [m["model"] for m in members],
         "rows_per_node": {m["model"]: w for m, w in zip(members, weights, strict=True)},

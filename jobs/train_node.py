@@ -45,6 +45,7 @@ def train(train_rows, classifier: str, feature_set: str, small: bool):
 
 def run(spark, args, watch: Stopwatch) -> dict:
     expected = manifest.read(manifest.manifest_path(args.data_dir))
+    split = manifest.split_identity(manifest.manifest_path(args.data_dir))
     rows, n_train, n_test = extract(spark, args.data_dir, args.node, args.seed)
     manifest.require_rows(expected, {args.node: n_train + n_test}, [args.node], "read")
     train_rows, test_rows = rows.filter(~rows[IS_TEST]), rows.filter(rows[IS_TEST])
@@ -59,7 +60,8 @@ def run(spark, args, watch: Stopwatch) -> dict:
         model, test_rows, "local", args.out_dir, watch,
         run_id=runs.new_run_id(args.node, args.seed), model=args.node, seed=args.seed,
         train_nodes=[args.node], rows_per_node={args.node: n_train}, train_rows=n_train,
-        fit_seconds=fit_seconds, classifier=args.classifier, feature_set=args.feature_set)
+        fit_seconds=fit_seconds, classifier=args.classifier, feature_set=args.feature_set,
+        split=split)
     log.info("run %s: %d training rows, fit %.2f s, local F1 %.4f",
              record["run_id"], n_train, fit_seconds, record["evaluation"]["f1"])
     return record

@@ -124,17 +124,19 @@ def repartition(rows, partitions: int, *columns: str):
 
 def run(spark, args, watch: Stopwatch) -> dict:
     expected = manifest.read(args.manifest)
+    split = manifest.split_identity(args.manifest)
     slots = executors.wait_for_executors(spark, args.nodes, args.worker_uis, args.wait_seconds,
                                             args.master_ui)
     with executors.Watchdog(spark, args.nodes, args.worker_uis, args.lost_seconds) as watchdog:
         try:
-            return train(spark, args, watch, expected, slots)
+            return train(spark, args, watch, expected, slots, split)
         except Exception as error:
             watchdog.raise_if_fired(error)
             raise
 
 
-def train(spark, args, watch: Stopwatch, expected: dict[str, int], slots: int) -> dict:
+def train(spark, args, watch: Stopwatch, expected: dict[str, int], slots: int,
+          split: dict) -> dict:
     rows = extract(spark, args.seed, slots)
     phase(spark, READ_GROUP, "read each node's slice on its node; Spark SQL data checks")
     counts = count_partitions(rows)
@@ -173,7 +175,7 @@ def train(spark, args, watch: Stopwatch, expected: dict[str, int], slots: int) -
         train_nodes=args.nodes, rows_per_node=train_per_node,
         train_rows=sum(train_per_node.values()), fit_seconds=fit_seconds,
         classifier=args.classifier, feature_set=args.feature_set,
-        data_checks=data_checks, task_slots=slots, work_per_node=work,
+        data_checks=data_checks, task_slots=slots, work_per_node=work, split=split,
         cluster=resources.cluster_capacity(args.master_ui),
         params={"repartition_by": args.repartition_by, "train_partitions": partitions})
     log.info("run %s: %d training rows from %s, fit %.2f s, global F1 %.4f", record["run_id"],

@@ -22,5 +22,7 @@ TIME_PNG = "time_per_model.png"
 RESOURCES_PNG = "resources_per_model.png"
 NODES_PNG = "resources_per_node.png"
 CURVE_PNG = "learning_curve.png"
+LABELS_PNG = "labels_per_node.png"
+ROUNDS_PNG = "fedavg_rounds.png"
 REPORT_FILES = (SUMMARY_CSV, REPORT_MD, REPORT_HTML,
-                F1_PNG, TIME_PNG, RESOURCES_PNG, NODES_PNG, CURVE_PNG)
+                F1_PNG, TIME_PNG, RESOURCES_PNG, NODES_PNG, CURVE_PNG, LABELS_PNG, ROUNDS_PNG)

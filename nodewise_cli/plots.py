@@ -11,7 +11,15 @@ matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from nodewise_cli.paths import CURVE_PNG, F1_PNG, NODES_PNG, RESOURCES_PNG, TIME_PNG  # noqa: E402,F401
+from nodewise_cli.paths import (  # noqa: E402,F401
+    CURVE_PNG,
+    F1_PNG,
+    LABELS_PNG,
+    NODES_PNG,
+    RESOURCES_PNG,
+    ROUNDS_PNG,
+    TIME_PNG,
+)
 
 
 def _per_model(frame: pd.DataFrame, column: str, by: str = "model") -> pd.DataFrame:
@@ -121,12 +129,39 @@ def curve_plot(stats: pd.DataFrame, points: pd.DataFrame, path: str) -> str:
     return save_figure(figure, path)
 
 
+def labels_plot(counts: pd.DataFrame, path: str) -> str:
+    """Each node's rows as a bar stacked by label: who owns which labels."""
+    figure, axis = plt.subplots(figsize=(max(5, 1.2 * len(counts) + 2), 4))
+    bottom = pd.Series(0, index=counts.index)
+    for label in counts.columns:
+        axis.bar(counts.index, counts[label], 0.6, bottom=bottom, label=label)
+        bottom += counts[label]
+    axis.set_ylabel("rows")
+    axis.legend(title="label")
+    axis.set_title("Rows per node and label")
+    return save_figure(figure, path)
+
+
+def rounds_plot(rounds: pd.DataFrame, path: str) -> str:
+    """The federated-averaging runs' global training loss against the round, one line per seed."""
+    figure, axis = plt.subplots(figsize=(7, 4))
+    for seed, run in rounds.groupby("seed"):
+        axis.plot(run["round"], run["loss"], marker="o", markersize=3, label=f"seed {seed}")
+    axis.set_xlabel("round")
+    axis.set_ylabel("global training loss")
+    axis.legend()
+    axis.set_title("Federated averaging: loss after each round")
+    return save_figure(figure, path)
+
+
 def all_plots(summary: pd.DataFrame, out_dir: str, per_node: pd.DataFrame | None = None,
-              curve: pd.DataFrame | None = None, points: pd.DataFrame | None = None) -> list[str]:
+              curve: pd.DataFrame | None = None, points: pd.DataFrame | None = None,
+              labels: pd.DataFrame | None = None,
+              rounds: pd.DataFrame | None = None) -> list[str]:
     """Write every figure there is data for into `out_dir`; return their file names.
 
-    `per_node` is report.node_resources, `curve` report.curve_stats, `points`
-    report.spark_points.
+    `per_node` is tables.node_resources, `curve` tables.curve_stats, `points`
+    tables.spark_points, `labels` tables.label_counts, `rounds` tables.fedavg_rounds.
     """
     runs = summary.drop_duplicates("run_id")
     paths = [f1_plot(summary, os.path.join(out_dir, F1_PNG)),
@@ -139,4 +174,8 @@ def all_plots(summary: pd.DataFrame, out_dir: str, per_node: pd.DataFrame | None
         empty = pd.DataFrame(columns=["kind", "train_rows", "f1"])
         paths.append(curve_plot(curve, empty if points is None else points,
                                 os.path.join(out_dir, CURVE_PNG)))
+    if labels is not None and not labels.empty:
+        paths.append(labels_plot(labels, os.path.join(out_dir, LABELS_PNG)))
+    if rounds is not None and not rounds.empty:
+        paths.append(rounds_plot(rounds, os.path.join(out_dir, ROUNDS_PNG)))
     return [os.path.basename(p) for p in paths]

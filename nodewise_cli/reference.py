@@ -10,6 +10,7 @@ model shows how much a score depends on which rows a model got.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import time
 
@@ -24,8 +25,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from nodewise import metrics, names, schema
+from nodewise import combining, manifest, metrics, names, schema
 from nodewise.slices import IS_TEST, NODE, read_slice, slice_path
+from nodewise_cli import split
 
 MODEL = "sklearn"
 ENGINE = "scikit-learn, one machine"
@@ -135,6 +137,18 @@ def _nodes_per_seed(trains: list[dict], evaluations: list[dict]) -> dict[int, li
     return {seed: sorted(found) for seed, found in sorted(nodes.items())}
 
 
+def _other_split(split_dir: str, trains: list[dict]) -> str:
+    """Why `split_dir` is not the split the runs trained on, if it is not."""
+    path = manifest.manifest_path(split_dir)
+    runs_splits = {combining.split_key(r) for r in trains} - {""}
+    if not runs_splits or not os.path.exists(path) or manifest.sha256_of(path) in runs_splits:
+        return ""
+    with open(path, encoding="utf-8") as handle:
+        current = split.words_of(json.load(handle).get("split"))
+    return (f"{split_dir} holds another split ({current}) than the runs trained on "
+            f"({split.words_of(trains[0].get('split'))}): `make data` with theirs writes it again")
+
+
 def _mismatch(frame, trains: list[dict], seed: int) -> str:
     """A node whose slice holds other train rows than the runs of `seed` used, if any."""
     train_rows = frame[~frame[IS_TEST]].groupby(NODE).size()
@@ -164,6 +178,9 @@ def run(trains: list[dict], evaluations: list[dict], split_dir: str,
     empty = pd.DataFrame(columns=CURVE_COLUMNS)
     if classifier not in names.CLASSIFIERS:
         return ReferenceRun([], empty, f"no scikit-learn counterpart of classifier {classifier}")
+    other_split = _other_split(split_dir, trains)
+    if other_split:
+        return ReferenceRun([], empty, other_split)
     options = {"classifier": classifier, "feature_set": feature_set, "params": params or {}}
     records, curve = [], []
     for seed, nodes in _nodes_per_seed(trains, evaluations).items():

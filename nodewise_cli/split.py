@@ -74,6 +74,17 @@ class Split:
         return f"SPLIT={self.kind} ALPHA={self.alpha:g} SPLIT_SEED={self.seed}"
 
 
+def words_of(identity: dict | None) -> str:
+    """A manifest's or a record's split (None: from before records named it, iid) as the
+    make variables that give it."""
+    identity = identity or {"kind": IID}
+    try:
+        return Split(**{key: identity[key] for key in ("kind", "alpha", "column", "seed")
+                        if key in identity}).words()
+    except (TypeError, ValueError):
+        return f"SPLIT={identity.get('kind')}"
+
+
 def slice_bounds(total_rows: int, parts: int) -> list[tuple[int, int]]:
     """Contiguous, near-equal [start, end) row ranges, sizes differing by at most one."""
     return [(total_rows * i // parts, total_rows * (i + 1) // parts) for i in range(parts)]

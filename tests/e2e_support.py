@@ -6,8 +6,11 @@
 - the local cluster's folders (nodewise_cli.sandbox): <root>/nodes/<node> for
   each node, <root>/reports and <root>/split on the controller.
 
-Nothing here asserts on what a test checks: the helpers raise AssertionError
-only when what they wait for never comes, naming it.
+- checks the local tests share: the cluster fixture's teardown (`make down`
+  stops everything) and the job files a later `make up` leaves on a node.
+
+The other helpers raise AssertionError only when what they wait for never
+comes, naming it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -163,3 +167,31 @@ def run_record(root, run_id: str) -> dict:
 def run_records(root) -> list[str]:
     """The names of the controller's run records."""
     return sorted(p.name for p in (root / "reports" / "runs").glob("*.json"))
+
+
+def down_stops_everything_and_training_then_says_make_up(root, inventory):
+    """The cluster fixture's teardown: `make down`, then no Spark JVM is left, and
+    a training refuses to run, telling to run `make up`."""
+    make("down", inventory)
+    assert spark_processes(root) == [], "`make down` left Spark processes running"
+    result = make("train-unified", inventory, check=False)
+    assert result.returncode != 0, "make train-unified succeeded after make down"
+    assert "run `make up" in result.stdout, \
+        f"make train-unified after make down does not say to run `make up`:\n{result.stdout[-3000:]}"
+
+
+def plant_retired_job_files(root):
+    """Job files the project no longer has, as an older checkout left them on worker1."""
+    jobs_dir = root / "nodes" / "worker1" / "jobs"
+    (jobs_dir / "federate.py").write_text("# removed from the project\n")
+    (jobs_dir / "nodewise" / "retired.py").write_text("# removed from the project\n")
+    return jobs_dir
+
+
+def assert_only_the_projects_job_files(jobs_dir):
+    assert sorted(p.name for p in jobs_dir.glob("*.py")) == sorted(
+        p.name for p in (Path(PROJECT) / "jobs").glob("*.py"))
+    assert not (jobs_dir / "nodewise" / "retired.py").exists()
+    with zipfile.ZipFile(jobs_dir / "nodewise.zip") as archive:
+        names = archive.namelist()
+    assert "nodewise/retired.py" not in names and "nodewise/features.py" in names

@@ -31,6 +31,11 @@ W1_ON = {"master": [[14, 3, 0], [2, 30, 1], [0, 1, 15]],
 FEDERATED_ON = {"master": [[16, 1, 0], [1, 31, 1], [0, 0, 16]],
                 "w1": [[17, 0, 0], [1, 32, 1], [0, 1, 16]],
                 "w2": [[16, 1, 0], [0, 31, 1], [0, 0, 16]]}
+# A label split of 300 rows: master holds mostly Low, w1 only High, w2 a mix.
+LABEL_SPLIT = {"kind": "label", "alpha": 0.3, "seed": 42, "draws": 2, "manifest_sha256": "b" * 64,
+               "labels_per_node": {"master": {"Low": 80, "Medium": 20, "High": 0},
+                                   "w1": {"Low": 0, "Medium": 0, "High": 60},
+                                   "w2": {"Low": 30, "Medium": 30, "High": 80}}}
 UNIFIED_S2 = [[48, 3, 0], [4, 90, 6], [0, 2, 47]]
 SKLEARN_S1 = [[49, 2, 0], [2, 96, 2], [0, 1, 48]]
 
@@ -86,13 +91,15 @@ def write_evaluation(runs_dir, run_id, model, seed, node, matrix):
     (runs_dir / f"eval-{run_id}-on-{node}.json").write_text(json.dumps(record), encoding="utf-8")
 
 
-def write_combined(runs_dir, run_id, model, seed, built_from, train_rows=810, fit_seconds=0.5):
-    """A federated or vote record: no evaluation of its own, scored only by evaluations."""
+def write_combined(runs_dir, run_id, model, seed, built_from, train_rows=810, fit_seconds=0.5,
+                   **extra):
+    """A fedavg, federated or vote record: no evaluation of its own, scored only by
+    evaluations."""
     record = {"kind": "train", "run_id": run_id, "model": model, "seed": seed,
               "classifier": "logistic_regression", "evaluation": None, "built_from": built_from,
               "train_nodes": ["master", "w1", "w2"], "rows_per_node": {}, "train_rows": train_rows,
               "fit_seconds": fit_seconds, "total_seconds": 3.0, "resources": {},
-              "finished_at": "2026-01-01T11:00:00.000000Z"}
+              "finished_at": "2026-01-01T11:00:00.000000Z", **extra}
     runs_dir.mkdir(exist_ok=True)
     (runs_dir / f"{run_id}.json").write_text(json.dumps(record), encoding="utf-8")
 
@@ -151,6 +158,13 @@ def evaluated_runs(tmp_path):
         write_evaluation(runs_dir, "unified-s1-a", "unified", 1, node, UNIFIED_ON[node])
         write_evaluation(runs_dir, "w1-s1-a", "w1", 1, node, W1_ON[node])
     return runs_dir
+
+
+def write_fedavg(runs_dir, seed, losses):
+    """A federated-averaging run of len(losses) rounds, 10 local steps each."""
+    write_combined(runs_dir, f"fedavg-s{seed}-a", "fedavg", seed, None, fit_seconds=4.0,
+                   rounds=[{"round": i + 1, "loss": loss} for i, loss in enumerate(losses)],
+                   params={"rounds": len(losses), "local_steps": 10})
 
 
 @pytest.fixture

@@ -41,7 +41,8 @@ def test_make_help_lists_every_user_target():
     result = run("make", "help")
     listed = {line.split()[0] for line in result.stdout.splitlines() if line.strip()}
     assert {"help", "setup", "data", "up", "down", "status", "train-node", "train-nodes",
-            "train-unified", "evaluate", "report", "demo", "test", "clean", "uninstall"} <= listed
+            "train-unified", "train-federated", "evaluate", "report", "demo", "test", "clean",
+            "uninstall"} <= listed
 
 
 def test_train_node_without_node_says_so_and_lists_nodes():
@@ -292,7 +293,7 @@ def test_a_node_with_python_older_than_3_11_is_refused_before_anything_is_instal
 
 def test_every_target_that_runs_a_playbook_passes_ansible_args_on():
     targets = ["up", "down", "status", "ui", "uninstall", "train-node", "train-nodes",
-               "train-unified", "evaluate"]
+               "train-unified", "train-federated", "evaluate"]
     for target in targets:
         # -n: print the commands only; nothing runs.
         result = run("make", "-n", target, "INVENTORY=inventories/local.ini", "NODE=worker1",

@@ -18,14 +18,13 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-import zipfile
-from pathlib import Path
 
 import pyspark
 import pytest
 
 from e2e_support import (
-    PROJECT,
+    assert_only_the_projects_job_files,
+    down_stops_everything_and_training_then_says_make_up,
     driver_api,
     executor_pid,
     fetch_json,
@@ -35,14 +34,15 @@ from e2e_support import (
     make,
     master_pid,
     node_slice,
+    plant_retired_job_files,
     run,
     run_record,
     run_records,
     running_application,
-    spark_processes,
     start_make,
     wait_for_job_group,
 )
+from nodewise import manifest
 from nodewise_cli import sandbox
 
 pytestmark = pytest.mark.e2e
@@ -77,17 +77,6 @@ def cluster(tmp_path_factory):
         make("down", inventory, check=False)  # whatever failed: stop what may be left
 
 
-def down_stops_everything_and_training_then_says_make_up(root, inventory):
-    """The cluster fixture's teardown: `make down`, then no Spark JVM is left, and
-    a training refuses to run, telling to run `make up`."""
-    make("down", inventory)
-    assert spark_processes(root) == [], "`make down` left Spark processes running"
-    result = make("train-unified", inventory, check=False)
-    assert result.returncode != 0, "make train-unified succeeded after make down"
-    assert "run `make up" in result.stdout, \
-        f"make train-unified after make down does not say to run `make up`:\n{result.stdout[-3000:]}"
-
-
 @pytest.fixture(scope="module")
 def trained(cluster):
     """The runs the tests read, made once: every node's model, the unified one, the
@@ -95,6 +84,7 @@ def trained(cluster):
     root, inventory = cluster
     make("train-nodes", inventory)
     make("train-unified", inventory)
+    make("train-federated", inventory, "ROUNDS=8")
     make("evaluate", inventory)
     run(sys.executable, "-m", "nodewise_cli", "report", "--runs-dir", str(root / "reports" / "runs"),
         "--out-dir", str(root / "reports"), "--split-dir", str(root / "split"))
@@ -137,8 +127,8 @@ def test_spark_config_with_the_secret_is_private(cluster):
 
 def test_every_model_is_in_the_summary_with_a_good_f1(trained):
     models = {(row["model"], row["eval_set"]) for row in trained}
-    assert models == {("unified", "global"), ("federated", "global"), ("vote", "global"),
-                      ("sklearn", "global"),
+    assert models == {("unified", "global"), ("fedavg", "global"), ("federated", "global"),
+                      ("vote", "global"), ("sklearn", "global"),
                       *((n, "global") for n in NODES), *((n, "local") for n in NODES)}
     for row in trained:
         assert float(row["f1"]) > 0.9, row
@@ -174,6 +164,28 @@ def test_federated_model_averages_every_nodes_model_and_is_scored_everywhere(clu
     [vote] = [r for r in trained if r["model"] == "vote"]
     assert run_record(root, vote["run_id"])["built_from"] == record["built_from"]
     assert vote["eval_nodes"] == "master worker1 worker2" and float(vote["f1"]) > 0.9
+
+
+def test_fedavg_trains_each_node_on_its_own_worker_and_matches_unified(cluster, trained):
+    root, _ = cluster
+    [row] = [r for r in trained if r["model"] == "fedavg"]
+    [unified] = [r for r in trained if r["model"] == "unified"]
+    assert abs(float(row["f1"]) - float(unified["f1"])) < 0.01
+    assert row["eval_nodes"] == "master worker1 worker2" and row["train_rows"] == unified["train_rows"]
+    record = run_record(root, row["run_id"])
+    losses = [entry["loss"] for entry in record["rounds"]]
+    assert len(losses) == 8 and losses[-1] < losses[0]
+    worker_uis = {node: f"127.0.0.1:{PORT_BASE + 1080 + i}" for i, node in enumerate(NODES, 1)}
+    assert {node: where["worker_ui"] for node, where in record["locality"].items()} == worker_uis
+
+
+def test_every_record_names_the_split_it_trained_on(cluster, trained):
+    root, _ = cluster
+    split = manifest.split_identity(str(root / "split" / "manifest.json"))
+    assert split["kind"] == "iid" and len(split["manifest_sha256"]) == 64
+    for row in trained:
+        if row["model"] != "sklearn":  # the reference reads the slices on the controller
+            assert run_record(root, row["run_id"])["split"] == split, row["run_id"]
 
 
 def test_unified_run_records_how_its_work_spread_over_the_nodes(cluster, trained):
@@ -232,23 +244,6 @@ def test_second_site_run_changes_nothing(cluster, trained):
     recap = [line for line in result.stdout.splitlines() if "changed=" in line]
     assert len(recap) == 3
     assert all("changed=0" in line and "failed=0" in line for line in recap), recap
-
-
-def plant_retired_job_files(root):
-    """Job files the project no longer has, as an older checkout left them on worker1."""
-    jobs_dir = root / "nodes" / "worker1" / "jobs"
-    (jobs_dir / "federate.py").write_text("# removed from the project\n")
-    (jobs_dir / "nodewise" / "retired.py").write_text("# removed from the project\n")
-    return jobs_dir
-
-
-def assert_only_the_projects_job_files(jobs_dir):
-    assert sorted(p.name for p in jobs_dir.glob("*.py")) == sorted(
-        p.name for p in (Path(PROJECT) / "jobs").glob("*.py"))
-    assert not (jobs_dir / "nodewise" / "retired.py").exists()
-    with zipfile.ZipFile(jobs_dir / "nodewise.zip") as archive:
-        names = archive.namelist()
-    assert "nodewise/retired.py" not in names and "nodewise/features.py" in names
 
 
 def test_later_site_runs_restart_changed_daemons_and_replace_a_secret_only_when_asked(

@@ -139,7 +139,8 @@ def test_finish_run_writes_the_record_and_the_model(spark, tmp_path):
         model, rows, "local", str(tmp_path / "root"), Stopwatch(), run_id="n-s1-x", model="n",
         seed=1, train_nodes=["n"], rows_per_node={"n": 60}, train_rows=60, fit_seconds=1.5,
         classifier=names.LOGISTIC_REGRESSION, feature_set="default",
-        params={"repartition_by": None, "train_partitions": 1})
+        params={"repartition_by": None, "train_partitions": 1},
+        split={"kind": "iid", "manifest_sha256": "a" * 64})
     with open(runs.record_path(str(tmp_path / "root"), "n-s1-x"), encoding="utf-8") as handle:
         written = json.load(handle)
     assert written == record
@@ -157,6 +158,7 @@ def test_finish_run_writes_the_record_and_the_model(spark, tmp_path):
         assert json.load(handle) == {"run_id": "n-s1-x", "model": "n", "seed": 1,
                                      "classifier": "logistic_regression",
                                      "feature_set": "default", "train_rows": 60,
-                                     "built_from": None, "model_sha256": written["model_sha256"]}
+                                     "built_from": None, "model_sha256": written["model_sha256"],
+                                     "split": {"kind": "iid", "manifest_sha256": "a" * 64}}
     infos, notes = runs.read_model_infos(str(tmp_path / "root"))
     assert list(infos) == ["n-s1-x"] and notes == []

@@ -185,3 +185,16 @@ def test_the_sandbox_inventory_mirrors_the_embedded_default():
     own = {"nodewise_root", "nodewise_venv", "nodewise_class_archive"}
     assert {k: v for k, v in local.items() if k not in own} == \
         {k: copy[k] for k in local if k not in own}
+
+
+def test_plan_does_not_combine_models_of_different_splits():
+    label = {"kind": "label", "alpha": 0.3, "seed": 42, "manifest_sha256": "b" * 64}
+    members = [_info("a", 1, "20260101T100000", split={"kind": "iid", "manifest_sha256": "a" * 64}),
+               _info("b", 1, "20260101T110000", split=label)]
+    planned, skipped = combining.plan(members, ["a", "b"])
+    assert planned == []
+    assert skipped == ["seed 1: the latest per-node models were trained on different splits of "
+                       "the data (make data since): run make train-nodes again"]
+    retrained = _info("a", 1, "20260101T120000", split=label)
+    planned, _ = combining.plan([*members, retrained], ["a", "b"])
+    assert [model for model, _ in planned] == ["federated", "vote"]

@@ -44,7 +44,7 @@ def test_both_packages_come_from_this_checkout():
 
 
 def test_job_scripts_are_not_importable_modules():
-    assert JOB_SCRIPTS == ["combine", "evaluate", "train_node", "train_unified"]
+    assert JOB_SCRIPTS == ["combine", "evaluate", "train_fedavg", "train_node", "train_unified"]
     for script in JOB_SCRIPTS:
         result = run_python(f"import {script}")
         assert f"No module named '{script}'" in result.stderr

@@ -11,7 +11,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
-from nodewise import metrics, schema
+from nodewise import manifest, metrics, schema
 from nodewise.slices import IS_TEST, NODE
 from nodewise_cli import generate, reference, split
 from nodewise_cli.cli import main
@@ -102,6 +102,22 @@ def test_run_says_why_it_skipped(split_dir, tmp_path):
     assert run.records == [] and run.note == (
         f"{split_dir} is not the data the runs used: the slice of w1 has {rows['w1']} training "
         f"rows for seed 1, the run unified-s1 used {rows['w1'] + 1}")
+
+
+def test_run_skips_when_the_slices_are_another_split_than_the_runs(split_dir):
+    rows = _train_rows(split_dir, 1)
+    ours = manifest.split_identity(manifest.manifest_path(split_dir))
+    assert ours["kind"] == "iid" and sum(map(sum, map(dict.values, ours["labels_per_node"].values()))) == 900
+    assert ours["manifest_sha256"] == manifest.sha256_of(f"{split_dir}/manifest.json")
+    theirs = {"kind": "label", "alpha": 0.3, "seed": 42, "draws": 1, "manifest_sha256": "b" * 64}
+    run = reference.run([_record("unified", 1, rows, split=theirs)], [], split_dir,
+                        "logistic_regression", "default")
+    assert run.records == [] and run.note == (
+        f"{split_dir} holds another split (SPLIT=iid) than the runs trained on (SPLIT=label "
+        f"ALPHA=0.3 SPLIT_SEED=42): `make data` with theirs writes it again")
+    run = reference.run([_record("unified", 1, rows, split=ours)], [], split_dir,
+                        "logistic_regression", "default")
+    assert run.note == "" and len(run.records) == 1
 
 
 def test_learning_curve_draws_from_the_train_side_only_and_is_repeatable(split_dir, monkeypatch):

@@ -103,3 +103,20 @@ def test_rows_are_ordered_unified_federated_vote_nodes_reference(every_kind):
         ("unified", 1, "global"), ("unified", 2, "global"), ("federated", 1, "global"),
         ("vote", 1, "global"), ("w1", 1, "global"), ("w1", 1, "local"), ("sklearn", 1, "global")]
     assert summary.engine.tolist()[-1] == "scikit-learn, one machine"
+
+
+def test_a_report_covers_the_latest_runs_split_and_names_the_other(tmp_path):
+    runs_dir = tmp_path / "runs"
+    iid = {"kind": "iid", "manifest_sha256": "a" * 64}
+    label = {"kind": "label", "alpha": 0.3, "seed": 42, "draws": 1, "manifest_sha256": "b" * 64}
+    write_train(runs_dir, "w1-s1-iid", "w1", 1, W1_OWN, eval_set="local", split=iid)
+    write_train(runs_dir, "w2-s1-iid", "w2", 1, W1_OWN, eval_set="local", split=iid)
+    write_train(runs_dir, "w1-s1-label", "w1", 1, W1_ON["w1"], eval_set="local", split=label,
+                finished_at="2026-01-02T10:00:00.000000Z")
+    trains, _ = records.load_records(str(runs_dir))
+    chosen, notes = records.select_configuration(trains)
+    assert [r["run_id"] for r in chosen] == ["w1-s1-label"]
+    assert notes == ["Left out: 2 training run(s) of classifier logistic_regression and feature "
+                     "set default on another split of the data (SPLIT=iid); a report covers "
+                     "one split."]
+    assert records.split_words(chosen[0]) == "SPLIT=label ALPHA=0.3 SPLIT_SEED=42"

@@ -7,14 +7,18 @@ import statistics
 from nodewise_cli.report import records, tables, verdicts
 from report_support import (
     FEDERATED_ON,
+    LABEL_SPLIT,
     SKLEARN_S1,
     UNIFIED_ON,
     UNIFIED_S2,
     W1_ON,
     curve_of,
     every_kind_summary,
+    node_work,
     summed,
     weighted_f1,
+    write_combined,
+    write_fedavg,
 )
 
 
@@ -95,3 +99,39 @@ def test_curve_stats_group_draws_and_call_every_seeds_full_size_all():
         "Small training sets vary more: the standard deviation over 3 draws is 0.1000 at 50 "
         "training rows (mean F1 0.7000) and 0.0100 at 100 rows (mean F1 0.9600). With fewer "
         "rows, which rows a model gets decides more of its score.")
+
+
+def test_the_ownership_table_counts_labels_and_how_far_each_node_is_from_the_whole():
+    counts = tables.label_counts(LABEL_SPLIT)
+    assert list(counts.columns) == ["Low", "Medium", "High"]
+    # the whole: Low 110, Medium 50, High 140 of 300; master's shares 0.8, 0.2, 0
+    assert tables.ownership_table(counts).to_dict("records") == [
+        {"node": "master", "rows": 100, "Low": 80, "Medium": 20, "High": 0,
+         "label distance from the whole": f"{(0.8 - 110 / 300 + 0.2 - 50 / 300 + 140 / 300) / 2:.3f}"},
+        {"node": "w1", "rows": 60, "Low": 0, "Medium": 0, "High": 60,
+         "label distance from the whole": f"{1 - 140 / 300:.3f}"},
+        {"node": "w2", "rows": 140, "Low": 30, "Medium": 30, "High": 80,
+         "label distance from the whole":
+             f"{(110 / 300 - 30 / 140 + 30 / 140 - 50 / 300 + 80 / 140 - 140 / 300) / 2:.3f}"}]
+    assert tables.label_counts({"kind": "iid"}).empty
+
+
+def test_the_rounds_table_shows_the_first_rounds_every_fifth_and_the_last(tmp_path):
+    runs_dir = tmp_path / "runs"
+    losses = [1.0 / r for r in range(1, 13)]
+    write_fedavg(runs_dir, 1, losses)
+    write_fedavg(runs_dir, 2, [loss + 0.02 for loss in losses])
+    trains, _ = records.load_records(str(runs_dir))
+    rounds = tables.fedavg_rounds(trains)
+    assert len(rounds) == 24 and rounds["round"].max() == 12
+    assert tables.rounds_table(rounds).to_dict("records") == [
+        {"round": r, "runs": 2, "global training loss": f"{1 / r + 0.01:.4f} ± 0.0141"}
+        for r in (1, 2, 3, 5, 10, 12)]
+
+
+def test_the_work_per_node_table_is_the_unified_runs_only(unified_work):
+    write_combined(unified_work, "fedavg-s1-a", "fedavg", 1, None, task_slots=3,
+                   work_per_node={"master": node_work(9.0, 90, 500)})
+    trains, _ = records.load_records(str(unified_work))
+    assert sorted(set(tables.work_per_node(trains).run_id)) == ["unified-s1-a", "unified-s2-a"]
+    assert verdicts.gathered_words(trains) == ""

@@ -3,8 +3,8 @@ the spread over seeds or not, and what the learning curve shows."""
 
 from __future__ import annotations
 
-from nodewise_cli.report import tables, verdicts
-from report_support import curve_of, node_work, summary_of
+from nodewise_cli.report import records, tables, verdicts
+from report_support import LABEL_SPLIT, curve_of, node_work, summary_of, write_fedavg
 
 
 def test_verdict_says_who_wins_and_whether_it_beats_the_spread():
@@ -75,3 +75,27 @@ def test_curve_words_say_so_when_the_spread_does_not_shrink():
     stats = tables.curve_stats(curve_of([(1, 50, False, 0, 0.9), (1, 50, False, 1, 0.9),
                                          (1, 100, False, 0, 0.8), (1, 100, False, 1, 0.9)]))
     assert verdicts.curve_words(stats).startswith("Here the spread does not shrink with more rows")
+
+
+def test_ownership_words_name_the_split_its_draws_and_the_most_skewed_node():
+    words = verdicts.ownership_words(LABEL_SPLIT, tables.label_counts(LABEL_SPLIT))
+    assert words == (
+        "Split: SPLIT=label ALPHA=0.3 SPLIT_SEED=42 (drawn 2 times: the earlier draws left a node "
+        "without rows). The node whose labels differ most from the whole data's is w1: a total "
+        "variation distance of 0.533 (0: the same label shares, 1: no label in common).")
+
+
+def test_the_verdict_compares_fedavg_with_unified():
+    lines = verdicts.verdict(summary_of([("unified", 1, 0.99), ("fedavg", 1, 0.985), ("w1", 1, 0.95)]))
+    assert lines[2] == (
+        "The federated-averaging model (rounds of training on each node's own rows; no row moved) "
+        "is 0.0050 below the unified model (0.9900); with one seed there is no spread over seeds "
+        "to judge the difference by.")
+
+
+def test_rounds_words_say_how_far_the_loss_fell(tmp_path):
+    write_fedavg(tmp_path, 1, [0.8, 0.3, 0.2])
+    trains, _ = records.load_records(str(tmp_path))
+    assert verdicts.rounds_words(tables.fedavg_rounds(trains), trains).endswith(
+        "The global training loss fell from 0.8000 after round 1 to 0.2000 after round 3 "
+        "(mean over 1 run(s)).")

@@ -15,7 +15,9 @@ from nodewise_cli import html, plots
 from nodewise_cli.files import atomic_path
 from nodewise_cli.report import records
 from report_support import (
+    LABEL_SPLIT,
     REQUIRED_COLUMNS,
+    UNIFIED_ON,
     UNIFIED_OWN,
     W1_ON,
     W1_OWN,
@@ -24,6 +26,7 @@ from report_support import (
     summed,
     weighted_f1,
     write_evaluation,
+    write_fedavg,
     write_train,
 )
 
@@ -195,3 +198,32 @@ def test_report_states_the_latest_unified_runs_cluster_capacity(tmp_path):
     assert run_report(runs_dir, out_dir).exit_code == 0
     assert ("Cluster capacity at the latest unified run: 3 alive worker(s), 6 core(s), "
             "4608 MB for executors; Spark 4.3.0.") in (out_dir / "report.md").read_text().splitlines()
+
+
+def test_a_split_with_label_counts_gets_a_data_ownership_section_and_figure(tmp_path):
+    runs_dir = tmp_path / "runs"
+    write_train(runs_dir, "w1-s1-a", "w1", 1, W1_OWN, eval_set="local", split=LABEL_SPLIT)
+    out_dir = tmp_path / "reports"
+    assert run_report(runs_dir, out_dir).exit_code == 0
+    text = (out_dir / "report.md").read_text(encoding="utf-8")
+    section = text.split("## Data ownership\n\n")[1].split("## ")[0]
+    assert section.startswith("Split: SPLIT=label ALPHA=0.3 SPLIT_SEED=42 (drawn 2 times")
+    assert ("| node | rows | Low | Medium | High | label distance from the whole |\n"
+            "|---|---|---|---|---|---|\n| master | 100 | 80 | 20 | 0 | 0.467 |\n") in section
+    assert "![labels per node](labels_per_node.png)" in section
+    assert (out_dir / "labels_per_node.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_fedavg_runs_get_a_rounds_section_and_figure(tmp_path):
+    runs_dir = tmp_path / "runs"
+    write_fedavg(runs_dir, 1, [0.9, 0.4, 0.3])
+    for node, matrix in UNIFIED_ON.items():
+        write_evaluation(runs_dir, "fedavg-s1-a", "fedavg", 1, node, matrix)
+    out_dir = tmp_path / "reports"
+    assert run_report(runs_dir, out_dir).exit_code == 0
+    text = (out_dir / "report.md").read_text(encoding="utf-8")
+    section = text.split("## Federated averaging, round by round\n\n")[1].split("## ")[0]
+    assert "| 3 | 1 | 0.3000 |" in section.splitlines()
+    assert "![fedavg rounds](fedavg_rounds.png)" in section
+    assert (out_dir / "fedavg_rounds.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"| fedavg | 1 | 810 | {weighted_f1(summed(*UNIFIED_ON.values())):.4f} | – |" in text.splitlines()

@@ -27,6 +27,12 @@ def latest_members(infos: list[dict], nodes: list[str]) -> tuple[dict[int, list[
     return complete, skipped
 
 
+def split_key(info: dict) -> str:
+    """Which slices a run trained on: its manifest's sha256 ("" for runs from before
+    records carried it, all of them iid)."""
+    return (info.get("split") or {}).get("manifest_sha256", "")
+
+
 def _built(infos: list[dict], model: str) -> set[tuple[str, ...]]:
     return {tuple(i.get("built_from") or ()) for i in infos if i["model"] == model}
 
@@ -49,6 +55,11 @@ def plan(infos: list[dict], nodes: list[str]) -> tuple[list[tuple[str, list[dict
     planned = []
     for seed, members in complete.items():
         key = tuple(sorted(m["run_id"] for m in members))
+        splits = {split_key(m) for m in members}
+        if len(splits) > 1:
+            skipped.append(f"seed {seed}: the latest per-node models were trained on different "
+                           f"splits of the data (make data since): run make train-nodes again")
+            continue
         problem = _federation_problem(members)
         if problem:
             skipped.append(f"seed {seed}: no federated model: {problem}")

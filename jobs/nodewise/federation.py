@@ -12,10 +12,13 @@ comparable across nodes.
 from __future__ import annotations
 
 import numpy as np
-from pyspark.ml import PipelineModel
+from pyspark.ml import Pipeline, PipelineModel
 from pyspark.ml.classification import LogisticRegressionModel
 from pyspark.ml.common import _py2java
 from pyspark.ml.linalg import DenseMatrix, DenseVector
+
+from nodewise import features, names, schema
+from nodewise.slices import spark_schema
 
 
 def weighted_average(arrays: list[np.ndarray], weights: list[int]) -> np.ndarray:
@@ -33,6 +36,28 @@ def _logistic_regression(pipeline: PipelineModel) -> LogisticRegressionModel:
     return classifier
 
 
+def logistic_regression_model(spark, coefficients: np.ndarray, intercepts: np.ndarray,
+                              uid: str, template: LogisticRegressionModel | None = None
+                              ) -> LogisticRegressionModel:
+    """A multinomial LogisticRegressionModel holding these parameters (classes x features,
+    on the original feature scale), with `template`'s column names or the pipeline's."""
+    rows, columns = coefficients.shape
+    # DenseMatrix takes its values column by column.
+    matrix = DenseMatrix(rows, columns, coefficients.flatten(order="F").tolist())
+    sc = spark.sparkContext
+    java_class = sc._jvm.org.apache.spark.ml.classification.LogisticRegressionModel
+    java_model = java_class(uid, _py2java(sc, matrix), _py2java(sc, DenseVector(intercepts)),
+                            rows, True)
+    model = LogisticRegressionModel(java_model)
+    if template is None:
+        template = features.build_classifier(names.LOGISTIC_REGRESSION)
+    java_model.setFeaturesCol(template.getFeaturesCol())
+    java_model.setPredictionCol(template.getPredictionCol())
+    java_model.setProbabilityCol(template.getProbabilityCol())
+    java_model.setRawPredictionCol(template.getRawPredictionCol())
+    return model
+
+
 def average_logistic_regression(spark, members: list[LogisticRegressionModel],
                                 weights: list[int]) -> LogisticRegressionModel:
     """One multinomial LogisticRegressionModel with the members' weighted mean parameters."""
@@ -41,19 +66,19 @@ def average_logistic_regression(spark, members: list[LogisticRegressionModel],
         raise ValueError(f"the models disagree on (classes, features): {sorted(shapes)}")
     coefficients = weighted_average([m.coefficientMatrix.toArray() for m in members], weights)
     intercepts = weighted_average([m.interceptVector.toArray() for m in members], weights)
-    rows, columns = coefficients.shape
-    # DenseMatrix takes its values column by column.
-    matrix = DenseMatrix(rows, columns, coefficients.flatten(order="F").tolist())
-    sc = spark.sparkContext
-    java_class = sc._jvm.org.apache.spark.ml.classification.LogisticRegressionModel
-    java_model = java_class(f"federated_{members[0].uid}", _py2java(sc, matrix),
-                            _py2java(sc, DenseVector(intercepts)), members[0].numClasses, True)
-    template = members[0]
-    java_model.setFeaturesCol(template.getFeaturesCol())
-    java_model.setPredictionCol(template.getPredictionCol())
-    java_model.setProbabilityCol(template.getProbabilityCol())
-    java_model.setRawPredictionCol(template.getRawPredictionCol())
-    return LogisticRegressionModel(java_model)
+    return logistic_regression_model(spark, coefficients, intercepts,
+                                     f"federated_{members[0].uid}", members[0])
+
+
+def pipeline_of(spark, coefficients: np.ndarray, intercepts: np.ndarray, uid: str,
+                feature_set: str = schema.DEFAULT_FEATURE_SET) -> PipelineModel:
+    """The shared pipeline's stages with a logistic regression of these parameters: the
+    feature stages are fitted on no rows (their categories are fixed by the schema)."""
+    empty = spark.createDataFrame([], spark_schema())
+    prepare = Pipeline(stages=[*features.feature_stages(feature_set),
+                               features.label_indexer()]).fit(empty)
+    return PipelineModel([*prepare.stages,
+                          logistic_regression_model(spark, coefficients, intercepts, uid)])
 
 
 def federate(spark, pipelines: list[PipelineModel], weights: list[int]) -> PipelineModel:

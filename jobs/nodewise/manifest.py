@@ -53,6 +53,23 @@ def read(path: str) -> dict:
         raise ValueError(f"unreadable slice manifest {path}: {error}") from None
 
 
+def split_identity(path: str) -> dict:
+    """How the slices listed in the manifest at `path` were split: the kind, its
+    parameters, each node's rows per label, and the manifest's sha256, which names these
+    very slices. Every run record carries it, so that no table mixes runs of different
+    splits and the report can show who owns which labels."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            written = json.load(handle)
+        split = written.get("split") or {"kind": "iid"}
+        labels = {node: entry["labels"] for node, entry in written["slices"].items()
+                  if entry.get("labels")}
+    except (OSError, ValueError, AttributeError, KeyError, TypeError) as error:
+        raise ValueError(f"unreadable slice manifest {path}: {error}") from None
+    return {**split, **({"labels_per_node": labels} if labels else {}),
+            "manifest_sha256": sha256_of(path)}
+
+
 def row_problems(expected: dict[str, int], read_rows: dict[str, int], nodes: list[str],
                  when: str, source: str = "the manifest has") -> list[str]:
     """What differs, for `nodes`, between the rows `read_rows` per node and `expected`

@@ -5,12 +5,14 @@ scikit-learn reference import them as the jobs do."""
 from __future__ import annotations
 
 # The models built from every node's data, in report order: trained on the
-# cluster, then the per-node models' coefficients averaged (no row moves),
-# then their vote. A per-node model is named after its node.
+# cluster; trained by rounds of federated averaging (no row moves); the
+# per-node models' coefficients averaged once; their vote. A per-node model is
+# named after its node.
 UNIFIED = "unified"
+FEDAVG = "fedavg"
 FEDERATED = "federated"
 VOTE = "vote"  # has no archive: its info names the member runs (built_from)
-COMBINED = (UNIFIED, FEDERATED, VOTE)
+COMBINED = (UNIFIED, FEDAVG, FEDERATED, VOTE)
 
 # The classifiers every trainer can use (MODEL= in the Makefile).
 LOGISTIC_REGRESSION = "logistic_regression"

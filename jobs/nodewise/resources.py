@@ -77,7 +77,12 @@ def _tasks(api: str, stage_path: str = "stages") -> list[dict]:
     return [task for stage in stages for task in (stage.get("tasks") or {}).values()]
 
 
-def _first_stage_of_group(api: str, job_group: str) -> int:
+def stage_tasks(api: str, stage: int) -> list[dict]:
+    """Every task of stage `stage`, with the executor that ran it."""
+    return _tasks(api, f"stages/{stage}")
+
+
+def first_stage_of_group(api: str, job_group: str) -> int:
     jobs = [j for j in get_json(f"{api}/jobs") if j.get("jobGroup") == job_group]
     if not jobs:
         raise ValueError(f"no job of group {job_group!r} in {api}")
@@ -119,8 +124,7 @@ def work_per_node(spark, read_group: str, node_of_partition: dict[int, str],
     """
     api = application_api(spark)
     try:
-        read_stage = _first_stage_of_group(api, read_group)
-        read_tasks = _tasks(api, f"stages/{read_stage}")
+        read_tasks = stage_tasks(api, first_stage_of_group(api, read_group))
         executors = get_json(f"{api}/allexecutors")
         peaks = {e["id"]: _peak_memory(e) for e in executors}
         return spread(_tasks(api), executor_nodes(read_tasks, node_of_partition), peaks,

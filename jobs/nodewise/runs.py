@@ -20,7 +20,7 @@ RECORD_VERSION = 1
 # carries the archive's sha256: a model without one (its run died before the
 # end) or whose archive does not match it is never scored or combined.
 INFO_KEYS = ("run_id", "model", "seed", "classifier", "feature_set", "train_rows", "built_from",
-             "model_sha256")
+             "model_sha256", "split")
 
 
 def utc_now() -> str:

@@ -54,7 +54,9 @@ def write(runs_dir: str, out_dir: str, split_dir: str, classifier: str | None = 
         summary.to_csv(partial, index=False)
     curve = tables.curve_stats(comparison.curve)
     per_node = tables.node_resources(summary, tables.work_per_node(trains))
-    figures = plots.all_plots(summary, out_dir, per_node, curve, tables.spark_points(summary))
+    labels = tables.label_counts(trains[0].get("split"))
+    figures = plots.all_plots(summary, out_dir, per_node, curve, tables.spark_points(summary),
+                              labels, tables.fedavg_rounds(trains))
     cluster = f"{clusters.name_of(inventory)} (inventory {inventory})" if inventory else ""
     markdown = render_markdown(trains, summary, figures, comparison.curve, notes, cluster)
     report_md = os.path.join(out_dir, REPORT_MD)

@@ -14,9 +14,9 @@ import os
 
 import pandas as pd
 
-from nodewise import metrics, runs, schema
+from nodewise import combining, metrics, runs, schema
 from nodewise.names import COMBINED, DEFAULT_CLASSIFIER
-from nodewise_cli import reference
+from nodewise_cli import reference, split
 
 SUMMARY_COLUMNS = [
     "run_id", "model", "seed", "eval_set", "train_rows", "test_rows", "f1", "accuracy",
@@ -59,23 +59,42 @@ def configuration(record: dict) -> tuple[str, str]:
             record.get("feature_set") or DEFAULT_FEATURE_SET)
 
 
+def split_words(record: dict) -> str:
+    """The split a record's run trained on, as the make variables that give it."""
+    return split.words_of(record.get("split"))
+
+
+def _group(record: dict) -> tuple[str, str, str]:
+    return (*configuration(record), combining.split_key(record))
+
+
 def select_configuration(trains: list[dict], classifier: str | None = None,
                          feature_set: str | None = None) -> tuple[list[dict], list[str]]:
-    """The records of one configuration (by default the latest run's), and what was left out.
+    """The records of one configuration and split (by default the latest run's), and
+    what was left out.
 
-    Models of different classifiers or features are not comparable row by row, so one
-    report covers one configuration and says how to get the others.
+    Models of different classifiers, features or splits are not comparable row by row,
+    so one report covers one of each and says how to get the others.
     """
     candidates = [r for r in trains if classifier in (None, configuration(r)[0])
                   and feature_set in (None, configuration(r)[1])]
     if not candidates:
         return [], []
-    chosen = configuration(max(candidates, key=lambda r: r["finished_at"]))
-    others = collections.Counter(configuration(r) for r in trains if configuration(r) != chosen)
-    notes = [f"Left out: {count} training run(s) with classifier {c} and feature set {f}; "
-             f"`make report MODEL={c} FEATURES={f}` reports them."
-             for (c, f), count in sorted(others.items())]
-    return [r for r in trains if configuration(r) == chosen], notes
+    chosen = _group(max(candidates, key=lambda r: r["finished_at"]))
+    left_out = collections.defaultdict(list)
+    for record in trains:
+        if _group(record) != chosen:
+            left_out[_group(record)].append(record)
+    notes = []
+    for (c, f, split_key), records in sorted(left_out.items()):
+        if split_key == chosen[2]:
+            notes.append(f"Left out: {len(records)} training run(s) with classifier {c} and "
+                         f"feature set {f}; `make report MODEL={c} FEATURES={f}` reports them.")
+        else:
+            notes.append(f"Left out: {len(records)} training run(s) of classifier {c} and "
+                         f"feature set {f} on another split of the data "
+                         f"({split_words(records[0])}); a report covers one split.")
+    return [r for r in trains if _group(r) == chosen], notes
 
 
 def model_order(model: str) -> tuple:

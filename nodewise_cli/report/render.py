@@ -12,13 +12,23 @@ from nodewise_cli.report.tables import (
     curve_stats,
     curve_table,
     f1_table,
+    fedavg_rounds,
+    label_counts,
     markdown_table,
+    ownership_table,
     resources_table,
+    rounds_table,
     time_table,
     work_per_node,
     work_table,
 )
-from nodewise_cli.report.verdicts import curve_words, gathered_words, verdict
+from nodewise_cli.report.verdicts import (
+    curve_words,
+    gathered_words,
+    ownership_words,
+    rounds_words,
+    verdict,
+)
 
 CLASSIFIER_WORDS = {names.LOGISTIC_REGRESSION: "logistic regression",
                     names.DECISION_TREE: "decision tree", names.RANDOM_FOREST: "random forest"}
@@ -39,7 +49,7 @@ def render_markdown(trains: list[dict], summary: pd.DataFrame, figures=(),
                        "accuracy", "fit_seconds", "total_seconds"]]
     models = set(summary.model)
     lines = ["# nodewise report", "", *([f"Cluster: {cluster}.", ""] if cluster else []),
-             *_introduction(trains, notes),
+             *_introduction(trains, notes), *_ownership_section(trains, figures),
              "## F1 per model", "", markdown_table(f1_table(summary)), "", *verdict(summary), "",
              *_images(figures, plots.F1_PNG),
              "## Training time per model", "", markdown_table(time_table(summary)), ""]
@@ -47,6 +57,7 @@ def render_markdown(trains: list[dict], summary: pd.DataFrame, figures=(),
         lines += ["The federated and vote models' times are the combining only; their "
                   "per-node models' training is in those models' rows.", ""]
     lines += _images(figures, plots.TIME_PNG)
+    lines += _rounds_section(trains, figures)
     stats = curve_stats(pd.DataFrame(curve, columns=reference.CURVE_COLUMNS))
     if not stats.empty:
         lines += ["## Learning curve", "",
@@ -79,6 +90,25 @@ def render_markdown(trains: list[dict], summary: pd.DataFrame, figures=(),
     if checks:
         lines += ["## Data checks of the unified runs (Spark SQL, before training)", "", *checks]
     return "\n".join(lines) + "\n"
+
+
+def _rounds_section(trains: list[dict], figures) -> list[str]:
+    """The federated-averaging runs' loss after each round."""
+    rounds = fedavg_rounds(trains)
+    if rounds.empty:
+        return []
+    return ["## Federated averaging, round by round", "", rounds_words(rounds, trains), "",
+            markdown_table(rounds_table(rounds)), "", *_images(figures, plots.ROUNDS_PNG)]
+
+
+def _ownership_section(trains: list[dict], figures) -> list[str]:
+    """Who owns which rows: the split, each node's labels, the most skewed node."""
+    split = (trains[0].get("split") if trains else None) or {}
+    counts = label_counts(split)
+    if counts.empty:
+        return []
+    return ["## Data ownership", "", ownership_words(split, counts), "",
+            markdown_table(ownership_table(counts)), "", *_images(figures, plots.LABELS_PNG)]
 
 
 def _introduction(trains: list[dict], notes) -> list[str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nodewise.names import COMBINED
+from nodewise import schema
+from nodewise.names import COMBINED, FEDAVG, UNIFIED
 from nodewise_cli.report.records import REFERENCE, is_per_node, latest_per_model_and_seed
 
 MIB = 2**20
@@ -77,6 +78,8 @@ def work_per_node(trains: list[dict]) -> pd.DataFrame:
     """One row per run and node of how a unified run's work spread over the nodes."""
     rows = []
     for record in latest_per_model_and_seed(trains):
+        if record["model"] != UNIFIED:  # fedavg's work per node is its rounds'
+            continue
         for node, work in (record.get("work_per_node") or {}).items():
             rows.append({"run_id": record["run_id"], "node": node,
                          "executors": len(work.get("executors") or []),
@@ -114,6 +117,51 @@ def node_resources(summary: pd.DataFrame, work: pd.DataFrame) -> pd.DataFrame:
     columns = ["node", "source", "cpu_seconds", "tasks", "peak_memory_mib"]
     parts = [part[columns] for part in (shares, own) if not part.empty]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
+def label_counts(split: dict | None) -> pd.DataFrame:
+    """Rows per node (index) and label (columns, in the schema's order) of a record's split."""
+    counts = pd.DataFrame((split or {}).get("labels_per_node") or {}).T
+    if counts.empty:
+        return counts
+    columns = [label for label in schema.LABELS if label in counts.columns]
+    return counts.reindex(columns=columns + sorted(set(counts.columns) - set(columns)))\
+        .fillna(0).astype(int)
+
+
+def label_distances(counts: pd.DataFrame) -> pd.Series:
+    """Per node, the total variation distance of its label shares from the whole data's:
+    0 when a node has the same shares, 1 when it has no label in common with the rest."""
+    shares = counts.div(counts.sum(axis=1), axis=0)
+    whole = counts.sum() / counts.to_numpy().sum()
+    return (shares - whole).abs().sum(axis=1) / 2
+
+
+def ownership_table(counts: pd.DataFrame) -> pd.DataFrame:
+    """Per node: its rows, rows per label, and how far its label shares are from the whole's."""
+    return pd.DataFrame({"node": counts.index, "rows": counts.sum(axis=1).to_numpy(),
+                         **{label: counts[label].to_numpy() for label in counts.columns},
+                         "label distance from the whole": _fixed(label_distances(counts), 3)})
+
+
+ROUNDS_COLUMNS = ["run_id", "seed", "round", "loss"]
+
+
+def fedavg_rounds(trains: list[dict]) -> pd.DataFrame:
+    """One row per federated-averaging run and round: the global training loss after it."""
+    rows = [{"run_id": r["run_id"], "seed": r["seed"], "round": entry["round"], "loss": entry["loss"]}
+            for r in latest_per_model_and_seed(trains) if r["model"] == FEDAVG
+            for entry in r.get("rounds") or []]
+    return pd.DataFrame(rows, columns=ROUNDS_COLUMNS)
+
+
+def rounds_table(rounds: pd.DataFrame) -> pd.DataFrame:
+    """The loss after rounds 1, 2, 3, 5 and every fifth, and the last, mean ± std over seeds."""
+    last = rounds["round"].max()
+    shown = rounds[rounds["round"].isin([1, 2, 3, last]) | (rounds["round"] % 5 == 0)]
+    grouped = shown.groupby("round")
+    return pd.DataFrame({"round": list(grouped.groups), "runs": grouped.run_id.nunique().to_numpy(),
+                         "global training loss": [_mean_std(g.loss, 4) for _, g in grouped]})
 
 
 def curve_stats(curve: pd.DataFrame) -> pd.DataFrame:

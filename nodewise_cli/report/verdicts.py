@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nodewise.names import FEDERATED, UNIFIED, VOTE
+from nodewise.names import FEDAVG, FEDERATED, UNIFIED, VOTE
 from nodewise_cli.report.records import REFERENCE, is_per_node, latest_per_model_and_seed
+from nodewise_cli.report.tables import label_distances
+from nodewise_cli.split import words_of as split_words_of
 
 
 def verdict(summary: pd.DataFrame) -> list[str]:
@@ -33,8 +35,10 @@ def verdict(summary: pd.DataFrame) -> list[str]:
     if per_node:
         lines += _comparison(global_rows, UNIFIED, "The unified model", per_node,
                              "the per-node models' mean")
-    for model, words in ((FEDERATED, "The federated model (per-node coefficients averaged "
-                                       "by row count; no row moved)"),
+    for model, words in ((FEDAVG, "The federated-averaging model (rounds of training on each "
+                                    "node's own rows; no row moved)"),
+                         (FEDERATED, "The federated model (per-node coefficients averaged "
+                                     "by row count; no row moved)"),
                          (VOTE, "The vote of the per-node models")):
         if model in spark.index:
             lines += _comparison(global_rows, model, words, [UNIFIED], "the unified model")
@@ -104,7 +108,8 @@ def curve_words(stats: pd.DataFrame) -> str:
 
 def gathered_words(trains: list[dict]) -> str:
     """Whether unified runs trained in fewer partitions than task slots, and so where."""
-    gathered = [r for r in latest_per_model_and_seed(trains) if r.get("work_per_node")
+    gathered = [r for r in latest_per_model_and_seed(trains)
+                if r["model"] == UNIFIED and r.get("work_per_node")
                 and (r.get("params") or {}).get("train_partitions", 0) < r.get("task_slots", 0)]
     if not gathered:
         return ""
@@ -113,3 +118,27 @@ def gathered_words(trains: list[dict]) -> str:
             "partition(s), fewer than their task slots: each node read its own slice, then "
             "rows under about 10 MB per partition were gathered, so the fit's tasks ran on "
             "fewer nodes (each partition costs a task in every iteration).")
+
+
+def ownership_words(split: dict, counts: pd.DataFrame) -> str:
+    """The split in make's words, and its most skewed node."""
+    words = f"Split: {split_words_of(split)}"
+    draws = split.get("draws", 1)
+    if draws > 1:
+        words += f" (drawn {draws} times: the earlier draws left a node without rows)"
+    distances = label_distances(counts)
+    node = distances.idxmax()
+    return (f"{words}. The node whose labels differ most from the whole data's is {node}: a "
+            f"total variation distance of {distances[node]:.3f} (0: the same label shares, 1: "
+            f"no label in common).")
+
+
+def rounds_words(rounds: pd.DataFrame, trains: list[dict]) -> str:
+    """How the federated-averaging loss fell over the rounds."""
+    params = next((r.get("params") or {} for r in trains if r["model"] == FEDAVG), {})
+    means = rounds.groupby("round").loss.mean()
+    return (f"Each round, every node ran {params.get('local_steps', '?')} L-BFGS steps on its own "
+            f"rows from the global model, which then became the row-weighted mean of the nodes' "
+            f"(only parameters crossed the network). The global training loss fell from "
+            f"{means.iloc[0]:.4f} after round 1 to {means.iloc[-1]:.4f} after round "
+            f"{means.index[-1]} (mean over {rounds.run_id.nunique()} run(s)).")
