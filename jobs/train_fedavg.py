@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 from pyspark import BarrierTaskContext
 
 from nodewise import executors, features, fedavg, federation, manifest, names, resources, runs, schema
-from nodewise.jobcli import Stopwatch, parser, phase, session, setup_logging
+from nodewise.jobcli import Stopwatch, add_cluster_options, cluster_parser, parse_cluster_args, phase, run_job
 from nodewise.slices import IS_TEST, read_slice, slice_path
 
 log = logging.getLogger("train_fedavg")
@@ -48,27 +48,12 @@ ROUNDS_GROUP = "nodewise-fedavg"  # job group of the barrier stage that runs the
 
 
 def parse_args(argv):
-    args = parser("Train one model by federated averaging over every node's slice.")
-    args.add_argument("--nodes", required=True,
-                      help="comma-separated inventory names of the nodes that hold slices")
+    args = cluster_parser("Train one model by federated averaging over every node's slice.")
     args.add_argument("--rounds", type=int, default=20, help="rounds of averaging")
     args.add_argument("--local-steps", type=int, default=10,
                       help="L-BFGS iterations per node and round, on the node's own rows")
-    args.add_argument("--wait-seconds", type=float, default=120.0,
-                      help="how long to wait for an executor on every node")
-    args.add_argument("--lost-seconds", type=float, default=60.0,
-                      help="end the run when a node has had no executor for this long")
-    args.add_argument("--worker-ui", action="append", default=[], metavar="NODE=HOST:PORT",
-                      help="a node's worker UI address, to check which node each task ran on "
-                           "(repeat per node)")
-    args.add_argument("--master-ui", default=None,
-                      help="the master's web UI (http://host:port), to record the cluster's capacity")
-    args.add_argument("--manifest", default=None,
-                      help="the slices' manifest [default: <out-dir>/data/manifest.json]")
-    parsed = args.parse_args(argv)
-    parsed.nodes = [n for n in parsed.nodes.split(",") if n]
-    parsed.worker_uis = dict(entry.split("=", 1) for entry in parsed.worker_ui)
-    parsed.manifest = parsed.manifest or manifest.manifest_path(os.path.join(parsed.out_dir, "data"))
+    add_cluster_options(args, "to check which node each task ran on (repeat per node)")
+    parsed = parse_cluster_args(args, argv)
     if parsed.classifier != names.LOGISTIC_REGRESSION:
         args.error(f"federated averaging trains a logistic regression, not {parsed.classifier}")
     if parsed.rounds < 1 or parsed.local_steps < 1:
@@ -209,18 +194,9 @@ def record_run(spark, args, watch, replies, fit_seconds, expected, split, slots)
 
 
 def main(argv=None) -> int:
-    setup_logging()
-    watch = Stopwatch()
     args = parse_args(argv)
-    spark = session(f"nodewise-train-fedavg-s{args.seed}")
-    try:
-        run(spark, args, watch)
-    except ValueError as error:
-        log.error("%s", error)
-        return 2
-    finally:
-        spark.stop()
-    return 0
+    return run_job(f"nodewise-train-fedavg-s{args.seed}", log,
+                   lambda spark, watch: run(spark, args, watch))
 
 
 if __name__ == "__main__":

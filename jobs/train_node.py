@@ -15,7 +15,7 @@ import os
 import sys
 
 from nodewise import features, manifest, runs, training
-from nodewise.jobcli import Stopwatch, parser, session, setup_logging, tune_for_size
+from nodewise.jobcli import Stopwatch, parser, run_job, tune_for_size
 from nodewise.slices import IS_TEST, load_slice, slice_path
 
 log = logging.getLogger("train_node")
@@ -68,18 +68,10 @@ def run(spark, args, watch: Stopwatch) -> dict:
 
 
 def main(argv=None) -> int:
-    setup_logging()
-    watch = Stopwatch()
     args = parse_args(argv)
-    spark = session(f"nodewise-train-node-{args.node}-s{args.seed}")
-    try:
-        run(spark, args, watch)
-    except (ValueError, FileNotFoundError) as error:
-        log.error("%s", error)
-        return 2
-    finally:
-        spark.stop()
-    return 0
+    return run_job(f"nodewise-train-node-{args.node}-s{args.seed}", log,
+                   lambda spark, watch: run(spark, args, watch),
+                   failures=(ValueError, FileNotFoundError))
 
 
 if __name__ == "__main__":

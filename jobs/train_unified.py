@@ -21,7 +21,15 @@ from pyspark import BarrierTaskContext
 from pyspark.sql import functions as F
 
 from nodewise import checks, executors, features, manifest, names, resources, runs, training
-from nodewise.jobcli import Stopwatch, parser, phase, session, setup_logging, tune_for_size
+from nodewise.jobcli import (
+    Stopwatch,
+    add_cluster_options,
+    cluster_parser,
+    parse_cluster_args,
+    phase,
+    run_job,
+    tune_for_size,
+)
 from nodewise.slices import (
     CSV_BYTES_PER_ROW,
     IS_TEST,
@@ -39,27 +47,12 @@ PARTITION = "partition"
 
 
 def parse_args(argv):
-    args = parser("Train the unified model on all nodes' slices.")
-    args.add_argument("--nodes", required=True,
-                      help="comma-separated inventory names of the nodes that hold slices")
-    args.add_argument("--wait-seconds", type=float, default=120.0,
-                      help="how long to wait for an executor on every node")
-    args.add_argument("--lost-seconds", type=float, default=60.0,
-                      help="end the run when a node has had no executor for this long")
-    args.add_argument("--worker-ui", action="append", default=[], metavar="NODE=HOST:PORT",
-                      help="a node's worker UI address, to tell which node an executor runs on "
-                           "(repeat per node); without it only the executors are counted")
-    args.add_argument("--master-ui", default=None,
-                      help="the master's web UI (http://host:port), to record the cluster's capacity")
-    args.add_argument("--manifest", default=None,
-                      help="the slices' manifest [default: <out-dir>/data/manifest.json]")
+    args = cluster_parser("Train the unified model on all nodes' slices.")
+    add_cluster_options(args, "to tell which node an executor runs on (repeat per node); "
+                               "without it only the executors are counted")
     args.add_argument("--repartition-by", default=None,
                       help="repartition the assembled rows by this column before training")
-    parsed = args.parse_args(argv)
-    parsed.nodes = [n for n in parsed.nodes.split(",") if n]
-    parsed.worker_uis = dict(entry.split("=", 1) for entry in parsed.worker_ui)
-    parsed.manifest = parsed.manifest or manifest.manifest_path(os.path.join(parsed.out_dir, "data"))
-    return parsed
+    return parse_cluster_args(args, argv)
 
 
 def read_own_slices(seed: int):
@@ -184,18 +177,9 @@ def train(spark, args, watch: Stopwatch, expected: dict[str, int], slots: int,
 
 
 def main(argv=None) -> int:
-    setup_logging()
-    watch = Stopwatch()
     args = parse_args(argv)
-    spark = session(f"nodewise-train-unified-s{args.seed}")
-    try:
-        run(spark, args, watch)
-    except ValueError as error:
-        log.error("%s", error)
-        return 2
-    finally:
-        spark.stop()
-    return 0
+    return run_job(f"nodewise-train-unified-s{args.seed}", log,
+                   lambda spark, watch: run(spark, args, watch))
 
 
 if __name__ == "__main__":

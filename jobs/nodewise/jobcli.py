@@ -1,14 +1,16 @@
-"""What every job shares: argument parsing helpers, logging, the session."""
+"""What every job shares: argument parsing helpers, logging, the session, the run."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import time
+from collections.abc import Callable
 
 from pyspark.sql import SparkSession
 
-from nodewise import names, schema
+from nodewise import manifest, names, schema
 from nodewise.slices import BYTES_PER_PARTITION
 
 
@@ -29,6 +31,41 @@ def parser(description: str) -> argparse.ArgumentParser:
                         default=schema.DEFAULT_FEATURE_SET,
                         help="'full' adds Automation_Probability_2030, the label's source")
     return result
+
+
+def cluster_parser(description: str) -> argparse.ArgumentParser:
+    """parser() plus --nodes: a job that trains across the cluster. Its own options
+    come next, then add_cluster_options(); parse with parse_cluster_args()."""
+    result = parser(description)
+    result.add_argument("--nodes", required=True,
+                        help="comma-separated inventory names of the nodes that hold slices")
+    return result
+
+
+def add_cluster_options(args: argparse.ArgumentParser, worker_ui_use: str) -> None:
+    """The options of a job that needs an executor on every node: how long to wait for
+    them and to miss one, the worker and master UIs, the slices' manifest.
+    `worker_ui_use` ends --worker-ui's help: what the job does with the addresses."""
+    args.add_argument("--wait-seconds", type=float, default=120.0,
+                      help="how long to wait for an executor on every node")
+    args.add_argument("--lost-seconds", type=float, default=60.0,
+                      help="end the run when a node has had no executor for this long")
+    args.add_argument("--worker-ui", action="append", default=[], metavar="NODE=HOST:PORT",
+                      help=f"a node's worker UI address, {worker_ui_use}")
+    args.add_argument("--master-ui", default=None,
+                      help="the master's web UI (http://host:port), to record the cluster's capacity")
+    args.add_argument("--manifest", default=None,
+                      help="the slices' manifest [default: <out-dir>/data/manifest.json]")
+
+
+def parse_cluster_args(args: argparse.ArgumentParser, argv) -> argparse.Namespace:
+    """Parse a cluster_parser(): --nodes as a list, --worker-ui as `worker_uis`
+    ({node: host:port}), --manifest defaulted to the one under --out-dir."""
+    parsed = args.parse_args(argv)
+    parsed.nodes = [n for n in parsed.nodes.split(",") if n]
+    parsed.worker_uis = dict(entry.split("=", 1) for entry in parsed.worker_ui)
+    parsed.manifest = parsed.manifest or manifest.manifest_path(os.path.join(parsed.out_dir, "data"))
+    return parsed
 
 
 # For a fit on small data (one partition's worth, under ~10 MB): adaptive
@@ -68,3 +105,23 @@ class Stopwatch:
 def phase(spark: SparkSession, group: str, description: str) -> None:
     """Label the jobs that follow in the Spark UI (and find them in the REST API)."""
     spark.sparkContext.setJobGroup(group, description)
+
+
+def run_job(app_name: str, log: logging.Logger, run: Callable[[SparkSession, Stopwatch], object],
+            failures: tuple[type[Exception], ...] = (ValueError,)) -> int:
+    """A training job's main() after parsing: logging, the session named `app_name`,
+    `run(spark, watch)` (`watch` started before the session), the session stopped.
+    Returns the exit code: 0, or 2 when `run` raises one of `failures`, the job's known
+    ones (missing or changed data, a lost node), which is logged on `log` as an error.
+    Anything else propagates, with its traceback."""
+    setup_logging()
+    watch = Stopwatch()
+    spark = session(app_name)
+    try:
+        run(spark, watch)
+    except failures as error:
+        log.error("%s", error)
+        return 2
+    finally:
+        spark.stop()
+    return 0
