@@ -118,7 +118,7 @@ train-federated: $(READY) ## Train one model by federated averaging: ROUNDS roun
 	$(PLAYBOOK) $(PLAYBOOKS)/train_federated.yml $(TRAIN_VARS) \
 		-e "nodewise_rounds=$(ROUNDS) nodewise_local_steps=$(LOCAL_STEPS)"
 
-evaluate: $(READY) ## Combine per-node models (federated, vote); score every model on every node's test part
+evaluate: $(READY) ## Combine per-node models (their average, their vote); score every model on every node's test part
 	$(USE_CLUSTER)
 	$(PLAYBOOK) $(PLAYBOOKS)/evaluate.yml
 

@@ -1,7 +1,7 @@
-"""Combine the per-node models of each seed, with no row moved: federated and vote.
+"""Combine the per-node models of each seed, with no row moved: average and vote.
 
 For every seed with a model from every node, the latest per-node models make:
-- "federated": their logistic regressions averaged, weighted by training
+- "average": their logistic regressions averaged once, weighted by training
   rows (nodewise/federation.py), saved like any trained model;
 - "vote": their majority vote (ties to the larger summed probability), saved
   as an info file naming its members; evaluation loads the members.
@@ -11,7 +11,8 @@ For every seed with a model from every node, the latest per-node models make:
     spark-submit --master 'local[*]' --py-files nodewise.zip jobs/combine.py \
         --nodes master,worker1,worker2 --out-dir /opt/nodewise
 
-A combination that already exists for the same per-node runs is not rebuilt.
+A combination that already exists for the same per-node runs is not rebuilt (an
+average built under its old name, "federated", counts: nodewise/combining.py).
 """
 
 from __future__ import annotations
@@ -66,13 +67,13 @@ def _record(model: str, members: list[dict], spark, **fields) -> dict:
     }
 
 
-def build_federated(spark, members: list[dict], out_dir: str) -> dict:
+def build_average(spark, members: list[dict], out_dir: str) -> dict:
     """Average `members`, save the result as a model, and return its record."""
     pipelines = [model_io.load_model(spark, runs.model_path(out_dir, m["run_id"]))
                  for m in members]
     fit_watch = Stopwatch()
-    model = federation.federate(spark, pipelines, [int(m["train_rows"]) for m in members])
-    record = _record(names.FEDERATED, members, spark, fit_seconds=fit_watch.seconds(), params={
+    model = federation.average(spark, pipelines, [int(m["train_rows"]) for m in members])
+    record = _record(names.AVERAGE, members, spark, fit_seconds=fit_watch.seconds(), params={
         "averaging": "coefficients and intercepts weighted by training rows",
         **features.classifier_params(names.LOGISTIC_REGRESSION)})
     runs.save_model(model, out_dir, record)
@@ -86,7 +87,7 @@ def build_vote(spark, members: list[dict], out_dir: str) -> dict:
     return record
 
 
-BUILDERS = {names.FEDERATED: build_federated, names.VOTE: build_vote}
+BUILDERS = {names.AVERAGE: build_average, names.VOTE: build_vote}
 
 
 def build(spark, model: str, members: list[dict], out_dir: str) -> dict:

@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 
-from nodewise.names import FEDERATED, UNIFIED
+from nodewise.names import AVERAGE, LEGACY_AVERAGE, UNIFIED, VOTE
 from nodewise_cli import sandbox
 
 SAMPLE_SECONDS = 0.2
@@ -141,7 +141,7 @@ def node_argv(root: str, node: str) -> list[str]:
 
 
 def combine_argv(root: str) -> list[str]:
-    """The federated model (and the vote) from every node's model, on the master."""
+    """The average (and the vote) of every node's model, on the master."""
     return _submit(root, sandbox.NODES[0], "local[*]", "combine.py",
                    "--nodes", ",".join(sandbox.NODES))
 
@@ -157,11 +157,12 @@ def gather_node_models(root: str) -> None:
 
 
 def forget_combined(root: str) -> None:
-    """Remove the master's combined models, so the next combine.py builds them again."""
+    """Remove the master's combined models (an average under its old name too), so the
+    next combine.py builds them again."""
     models = os.path.join(sandbox.node_root(root, sandbox.NODES[0]), "models")
-    for path in glob.glob(os.path.join(models, "federated-*")) + \
-            glob.glob(os.path.join(models, "vote-*")):
-        os.remove(path)
+    for model in (AVERAGE, LEGACY_AVERAGE, VOTE):
+        for path in glob.glob(os.path.join(models, f"{model}-*")):
+            os.remove(path)
 
 
 def forget_event_logs(root: str) -> None:
@@ -209,8 +210,8 @@ def summarise(rows: int, model: str, engine: str, results: list[dict], machine: 
             "fit_seconds_median": fit,
             "total_seconds_median": statistics.median(r["total_seconds"] for r in results),
             "peak_rss_bytes": max(r["peak_rss_bytes"] for r in results),
-            # the federated fit averages models: it reads no rows
-            "rows_per_second": train_rows / fit if fit > 0 and model != FEDERATED else None,
+            # the average's fit averages models: it reads no rows
+            "rows_per_second": train_rows / fit if fit > 0 and model != AVERAGE else None,
             "runs": len(results), **machine}
 
 
@@ -273,11 +274,11 @@ def bench_size(root: str, rows: int, runs: int, host: dict, log=print) -> list[d
         series = run_series(node_argv(root, node), runs,
                             _record_fit(sandbox.node_root(root, node), node))
         results.append(summarise(rows, node, "spark-local", series, host))
-    log(f"{rows} rows: federated, from the nodes' newest models")
+    log(f"{rows} rows: average, from the nodes' newest models")
     gather_node_models(root)
-    series = run_series(combine_argv(root), runs, _record_fit(master_root, FEDERATED),
+    series = run_series(combine_argv(root), runs, _record_fit(master_root, AVERAGE),
                         before=lambda: forget_combined(root))
-    results.append(summarise(rows, FEDERATED, "spark-local", series, host))
+    results.append(summarise(rows, AVERAGE, "spark-local", series, host))
     log(f"{rows} rows: scikit-learn")
     series = run_series(sklearn_argv(root), runs, _sklearn_fit)
     results.append(summarise(rows, "all nodes' rows", "sklearn", series, host))

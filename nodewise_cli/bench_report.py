@@ -7,16 +7,16 @@ import os
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from nodewise.names import FEDERATED, UNIFIED
+from nodewise.names import AVERAGE, UNIFIED, current_name
 from nodewise_cli.bench import COLUMNS
 from nodewise_cli.files import atomic_path
 from nodewise_cli.plots import save_figure  # importing plots selects the file-only backend
 from nodewise_cli.report.tables import markdown_table
 
 PNG = "bench.png"
-FEDERATED_WORDS = ("The federated row times jobs/combine.py on the master: it averages the "
-                   "nodes' newest models into one (and builds the vote); the members' own fits "
-                   "are the per-node rows.")
+AVERAGE_WORDS = ("The average row times jobs/combine.py on the master: it averages the "
+                 "nodes' newest models into one (and builds the vote); the members' own fits "
+                 "are the per-node rows.")
 GIB = 1024 ** 3
 
 
@@ -28,7 +28,7 @@ def growth_words(table: pd.DataFrame) -> list[str]:
     """How each engine's fit time grows from the smallest to the largest dataset."""
     lines = []
     main = table[table.model.isin([UNIFIED, "all nodes' rows"])
-                 | ((table.engine == "spark-local") & (table.model != FEDERATED))]
+                 | ((table.engine == "spark-local") & (table.model != AVERAGE))]
     for (engine, model), runs in main.groupby(["engine", "model"], sort=False):
         runs = runs.sort_values("rows")
         if len(runs) < 2:
@@ -62,7 +62,7 @@ def markdown(table: pd.DataFrame) -> str:
         "per-node model trains on its node's slice of it. End-to-end is the wall time of the "
         "spark-submit (or Python) process; peak RSS sums every process of the run (for the "
         "unified model: driver, master, workers, executors and Python workers).",
-        *([FEDERATED_WORDS] if FEDERATED in set(table.model) else []), "",
+        *([AVERAGE_WORDS] if AVERAGE in set(table.model) else []), "",
         markdown_table(shown), "", *growth_words(table), "", f"![fit time against rows]({PNG})", ""])
 
 
@@ -81,10 +81,12 @@ def plot(table: pd.DataFrame, path: str) -> None:
 
 
 def merged(results: list[dict], csv_path: str) -> pd.DataFrame:
-    """`results` with the rows of bench.csv whose dataset sizes they did not measure."""
+    """`results` with the rows of bench.csv whose dataset sizes they did not measure (an
+    old "federated" row is the average's)."""
     table = frame(results)
     if os.path.exists(csv_path):
         kept = pd.read_csv(csv_path)
+        kept["model"] = kept.model.map(current_name)
         kept = kept[~kept.rows.isin(table.rows)]
         parts = [part for part in (kept[COLUMNS], table) if len(part)]
         table = pd.concat(parts, ignore_index=True) if parts else table

@@ -27,10 +27,10 @@ W1_OWN = [[15, 2, 0], [1, 32, 1], [0, 0, 17]]
 W1_ON = {"master": [[14, 3, 0], [2, 30, 1], [0, 1, 15]],
          "w1": [[15, 1, 0], [1, 33, 0], [0, 0, 18]],
          "w2": [[13, 4, 0], [3, 28, 1], [0, 2, 14]]}
-# The federated model's evaluations on each node, unified's second seed, the reference's.
-FEDERATED_ON = {"master": [[16, 1, 0], [1, 31, 1], [0, 0, 16]],
-                "w1": [[17, 0, 0], [1, 32, 1], [0, 1, 16]],
-                "w2": [[16, 1, 0], [0, 31, 1], [0, 0, 16]]}
+# The average's evaluations on each node, unified's second seed, the reference's.
+AVERAGE_ON = {"master": [[16, 1, 0], [1, 31, 1], [0, 0, 16]],
+              "w1": [[17, 0, 0], [1, 32, 1], [0, 1, 16]],
+              "w2": [[16, 1, 0], [0, 31, 1], [0, 0, 16]]}
 # A label split of 300 rows: master holds mostly Low, w1 only High, w2 a mix.
 LABEL_SPLIT = {"kind": "label", "alpha": 0.3, "seed": 42, "draws": 2, "manifest_sha256": "b" * 64,
                "labels_per_node": {"master": {"Low": 80, "Medium": 20, "High": 0},
@@ -93,7 +93,7 @@ def write_evaluation(runs_dir, run_id, model, seed, node, matrix):
 
 def write_combined(runs_dir, run_id, model, seed, built_from, train_rows=810, fit_seconds=0.5,
                    **extra):
-    """A fedavg, federated or vote record: no evaluation of its own, scored only by
+    """A fedavg, average or vote record: no evaluation of its own, scored only by
     evaluations."""
     record = {"kind": "train", "run_id": run_id, "model": model, "seed": seed,
               "classifier": "logistic_regression", "evaluation": None, "built_from": built_from,
@@ -169,14 +169,14 @@ def write_fedavg(runs_dir, seed, losses):
 
 @pytest.fixture
 def every_kind(evaluated_runs):
-    """unified (seeds 1, 2), federated (seed 1, evaluated), vote (not evaluated), w1 (seed 1)."""
+    """unified (seeds 1, 2), average (seed 1, evaluated), vote (not evaluated), w1 (seed 1)."""
     write_train(evaluated_runs, "unified-s2-a", "unified", 2, UNIFIED_S2, eval_set="global",
                 train_nodes=["master", "w1", "w2"], train_rows=820, fit_seconds=12.0,
                 total_seconds=24.0, cpu_seconds=7.0)
-    write_combined(evaluated_runs, "federated-s1-a", "federated", 1, ["w1-s1-a"])
+    write_combined(evaluated_runs, "average-s1-a", "average", 1, ["w1-s1-a"])
     write_combined(evaluated_runs, "vote-s1-a", "vote", 1, ["w1-s1-a"])
-    for node, matrix in FEDERATED_ON.items():
-        write_evaluation(evaluated_runs, "federated-s1-a", "federated", 1, node, matrix)
+    for node, matrix in AVERAGE_ON.items():
+        write_evaluation(evaluated_runs, "average-s1-a", "average", 1, node, matrix)
     return evaluated_runs
 
 

@@ -45,12 +45,12 @@ def test_run_series_drops_the_warm_up_and_summarise_takes_medians():
     row = bench.summarise(3000, "unified", "spark-cluster", results, HOST)
     assert (row["fit_seconds_median"], row["train_rows"], row["runs"]) == (2.0, 800, 3)
     assert row["rows_per_second"] == 400.0
-    assert bench.summarise(3000, "federated", "spark-local", results, HOST)["rows_per_second"] is None
+    assert bench.summarise(3000, "average", "spark-local", results, HOST)["rows_per_second"] is None
     assert row["peak_rss_bytes"] == max(r["peak_rss_bytes"] for r in results)
     assert list(row) == bench.COLUMNS
 
 
-def test_each_federated_run_combines_the_nodes_newest_models_afresh(tmp_path):
+def test_each_average_run_combines_the_nodes_newest_models_afresh(tmp_path):
     import json
     import os
     import time
@@ -67,7 +67,8 @@ def test_each_federated_run_combines_the_nodes_newest_models_afresh(tmp_path):
             os.utime(record, (time.time() - age, time.time() - age))
             write(node, f"models/{run_id}.json")
             write(node, f"models/{run_id}.tar.gz")
-    write("master", "models/federated-s1-a.tar.gz")
+    write("master", "models/average-s1-a.tar.gz")
+    write("master", "models/federated-s1-old.json")  # an average under its old name
     write("master", "models/vote-s1-a.json")
     bench.gather_node_models(str(tmp_path))
     bench.forget_combined(str(tmp_path))
@@ -108,8 +109,8 @@ def test_growth_words_compare_the_smallest_and_largest_size():
         _row(3_000_000, "unified", "spark-cluster", 30.0, 6.0),
         _row(3000, "all nodes' rows", "sklearn", 0.02, 0.2),
         _row(3_000_000, "all nodes' rows", "sklearn", 20.0, 2.0),
-        _row(3000, "federated", "spark-local", 0.02, 0.5),  # averaging: no growth to tell
-        _row(3_000_000, "federated", "spark-local", 0.02, 0.5)])
+        _row(3000, "average", "spark-local", 0.02, 0.5),  # averaging: no growth to tell
+        _row(3_000_000, "average", "spark-local", 0.02, 0.5)])
     assert bench_report.growth_words(table) == [
         "unified (spark-cluster): 1000× the rows (3,000 to 3,000,000) took 7.5× the fit time "
         "(4.00 s to 30.00 s) and 1.5× the peak memory (4.00 to 6.00 GiB).",
@@ -119,16 +120,25 @@ def test_growth_words_compare_the_smallest_and_largest_size():
 
 def test_bench_files_hold_the_rows_and_the_machine(tmp_path):
     results = [_row(3000, "unified", "spark-cluster", 4.0, 4.0),
-               {**_row(3000, "federated", "spark-local", 0.02, 0.5), "rows_per_second": None}]
+               {**_row(3000, "average", "spark-local", 0.02, 0.5), "rows_per_second": None}]
     paths = bench_report.write(results, str(tmp_path))
     assert sorted(p.rsplit("/", 1)[1] for p in paths) == ["bench.csv", "bench.md", "bench.png"]
     text = (tmp_path / "bench.md").read_text()
     assert "Machine: 2 cores, 24.0 GiB. Medians of 5 runs (column `runs`) after one warm-up each." in text
     assert "| 3,000 | unified | spark-cluster | 2,400 | 4.00 | 14.00 | 600 | 4.00 | 5 |" in text
-    assert "| 3,000 | federated | spark-local | 2,400 | 0.02 | 10.02 | – | 0.50 | 5 |" in text
-    assert bench_report.FEDERATED_WORDS in text
+    assert "| 3,000 | average | spark-local | 2,400 | 0.02 | 10.02 | – | 0.50 | 5 |" in text
+    assert bench_report.AVERAGE_WORDS in text
     header = (tmp_path / "bench.csv").read_text().splitlines()[0]
     assert header.split(",") == bench.COLUMNS
+
+
+def test_an_earlier_benchs_federated_rows_are_kept_as_the_average(tmp_path):
+    bench_report.write([_row(3_000_000, "average", "spark-local", 0.02, 0.5)], str(tmp_path))
+    old = (tmp_path / "bench.csv").read_text().replace("3000000,average", "3000,federated")
+    (tmp_path / "bench.csv").write_text(old)
+    bench_report.write([_row(30_000, "average", "spark-local", 0.02, 0.5)], str(tmp_path))
+    text = (tmp_path / "bench.md").read_text()
+    assert "| 3,000 | average | spark-local |" in text and "federated |" not in text
 
 
 def test_bench_refuses_a_dataset_too_small_to_split():

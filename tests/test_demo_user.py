@@ -27,7 +27,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 USER = "nodewise-demo"
 HOME = Path("/home") / USER
 CHECKOUT = HOME / "nodewise"
-MODELS = {"master", "worker1", "worker2", "unified", "fedavg", "federated", "vote", "sklearn"}
+MODELS = {"master", "worker1", "worker2", "unified", "fedavg", "average", "vote", "sklearn"}
 # The machine's package index settings, as every user here has them.
 PASSED_ENVIRONMENT = ("PIP_CERT", "PIP_FIND_LINKS", "PIP_DEFAULT_TIMEOUT", "PIP_INDEX_URL",
                       "PIP_EXTRA_INDEX_URL", "PIP_DISABLE_PIP_VERSION_CHECK")

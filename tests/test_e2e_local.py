@@ -127,7 +127,7 @@ def test_spark_config_with_the_secret_is_private(cluster):
 
 def test_every_model_is_in_the_summary_with_a_good_f1(trained):
     models = {(row["model"], row["eval_set"]) for row in trained}
-    assert models == {("unified", "global"), ("fedavg", "global"), ("federated", "global"),
+    assert models == {("unified", "global"), ("fedavg", "global"), ("average", "global"),
                       ("vote", "global"), ("sklearn", "global"),
                       *((n, "global") for n in NODES), *((n, "local") for n in NODES)}
     for row in trained:
@@ -151,15 +151,15 @@ def test_global_scores_from_summed_matrices_match_the_unified_jobs_own(cluster, 
     assert int(unified["test_rows"]) == own["rows"]
 
 
-def test_federated_model_averages_every_nodes_model_and_is_scored_everywhere(cluster, trained):
+def test_the_average_of_every_nodes_model_is_scored_everywhere(cluster, trained):
     root, _ = cluster
-    [federated] = [r for r in trained if r["model"] == "federated"]
+    [average] = [r for r in trained if r["model"] == "average"]
     per_node = {r["model"]: r for r in trained if r["model"] in NODES and r["eval_set"] == "global"}
-    assert federated["eval_set"] == "global" and federated["eval_nodes"] == "master worker1 worker2"
-    assert int(federated["train_rows"]) == sum(int(r["train_rows"]) for r in per_node.values())
-    assert int(federated["test_rows"]) == int(per_node["master"]["test_rows"])
-    assert float(federated["f1"]) > 0.9
-    record = run_record(root, federated["run_id"])
+    assert average["eval_set"] == "global" and average["eval_nodes"] == "master worker1 worker2"
+    assert int(average["train_rows"]) == sum(int(r["train_rows"]) for r in per_node.values())
+    assert int(average["test_rows"]) == int(per_node["master"]["test_rows"])
+    assert float(average["f1"]) > 0.9 and average["run_id"].startswith("average-s")
+    record = run_record(root, average["run_id"])
     assert record["built_from"] == sorted(r["run_id"] for r in per_node.values())
     [vote] = [r for r in trained if r["model"] == "vote"]
     assert run_record(root, vote["run_id"])["built_from"] == record["built_from"]

@@ -1,4 +1,4 @@
-"""The classifiers, the tree descriptions, the federated model and its planning."""
+"""The classifiers, the tree descriptions, the one-shot average, the vote and their planning."""
 
 from __future__ import annotations
 
@@ -62,10 +62,10 @@ def test_a_forest_names_its_most_important_features(slices):
     assert describe.describe(features.build_pipeline().fit(train), test) is None
 
 
-def test_federated_model_is_the_row_weighted_mean_and_scores(spark, slices, tmp_path):
+def test_the_average_is_the_row_weighted_mean_and_scores(spark, slices, tmp_path):
     pipelines = [features.build_pipeline().fit(slices[n][0]) for n in ("a", "b")]
     weights = [300, 100]  # unequal on purpose: the weights must matter
-    model = federation.federate(spark, pipelines, weights)
+    model = federation.average(spark, pipelines, weights)
     members = [p.stages[-1] for p in pipelines]
     expected = (members[0].coefficientMatrix.toArray() * 0.75
                 + members[1].coefficientMatrix.toArray() * 0.25)
@@ -76,20 +76,20 @@ def test_federated_model_is_the_row_weighted_mean_and_scores(spark, slices, tmp_
         averaged.interceptVector.toArray(),
         members[0].interceptVector.toArray() * 0.75 + members[1].interceptVector.toArray() * 0.25,
         atol=1e-12)
-    archive = str(tmp_path / "federated.tar.gz")
+    archive = str(tmp_path / "average.tar.gz")
     model_io.save_model(model, archive)
     loaded = model_io.load_model(spark, archive)
     np.testing.assert_allclose(loaded.stages[-1].coefficientMatrix.toArray(), expected, atol=1e-12)
     assert scoring.evaluation(loaded, slices["b"][1], "local")["f1"] > 0.9
 
 
-def test_federation_refuses_trees_and_a_single_model(spark, slices):
+def test_averaging_refuses_trees_and_a_single_model(spark, slices):
     tree = features.build_pipeline(names.DECISION_TREE).fit(slices["a"][0])
     logistic = features.build_pipeline().fit(slices["b"][0])
     with pytest.raises(ValueError, match="needs logistic regressions"):
-        federation.federate(spark, [logistic, tree], [1, 1])
+        federation.average(spark, [logistic, tree], [1, 1])
     with pytest.raises(ValueError, match="at least two"):
-        federation.federate(spark, [logistic], [1])
+        federation.average(spark, [logistic], [1])
 
 
 def _info(model, seed, stamp, classifier=names.LOGISTIC_REGRESSION, **extra):
@@ -110,21 +110,30 @@ def test_plan_takes_each_nodes_latest_model_and_skips_what_cannot_be_combined():
     planned, skipped = combining.plan(infos, ["a", "b"])
     seed_1 = ["a-s1-20260101T110000-000000", "b-s1-20260101T100000-000000"]
     seed_3 = ["a-s3-20260101T100000-000000", "b-s3-20260101T100000-000000"]
-    assert _planned(planned) == [("federated", seed_1), ("vote", seed_1), ("vote", seed_3)]
+    assert _planned(planned) == [("average", seed_1), ("vote", seed_1), ("vote", seed_3)]
     assert skipped[0] == "seed 2: no per-node model from b"
-    assert skipped[1].startswith("seed 3: no federated model: the latest per-node models are "
+    assert skipped[1].startswith("seed 3: no average: the latest per-node models are "
                                  "not logistic regressions")
 
 
 def test_plan_skips_what_is_already_combined_from_the_same_runs():
     members = [_info("a", 1, "20260101T100000"), _info("b", 1, "20260101T100000")]
     key = sorted(m["run_id"] for m in members)
-    built = [_info(names.FEDERATED, 1, "20260101T120000", built_from=key),
+    built = [_info(names.AVERAGE, 1, "20260101T120000", built_from=key),
              _info(names.VOTE, 1, "20260101T120000", built_from=key)]
     assert combining.plan([*members, *built], ["a", "b"]) == ([], [])
     newer = _info("b", 1, "20260101T130000")
     planned, _ = combining.plan([*members, *built, newer], ["a", "b"])
     assert [m[1][1] for m in _planned(planned)] == [newer["run_id"]] * 2
+
+
+def test_plan_takes_an_average_built_under_its_old_name_as_built():
+    members = [_info("a", 1, "20260101T100000"), _info("b", 1, "20260101T100000")]
+    key = sorted(m["run_id"] for m in members)
+    old = _info(names.LEGACY_AVERAGE, 1, "20260101T120000", built_from=key)
+    assert old["model"] == "federated"
+    planned, _ = combining.plan([*members, old], ["a", "b"])
+    assert _planned(planned) == [("vote", key)]
 
 
 def test_vote_takes_the_majority_and_breaks_ties_by_summed_probability(spark, slices):
@@ -197,4 +206,4 @@ def test_plan_does_not_combine_models_of_different_splits():
                        "the data (make data since): run make train-nodes again"]
     retrained = _info("a", 1, "20260101T120000", split=label)
     planned, _ = combining.plan([*members, retrained], ["a", "b"])
-    assert [model for model, _ in planned] == ["federated", "vote"]
+    assert [model for model, _ in planned] == ["average", "vote"]

@@ -7,7 +7,7 @@ import pytest
 
 from nodewise_cli.report import records
 from report_support import (
-    FEDERATED_ON,
+    AVERAGE_ON,
     UNIFIED_ON,
     UNIFIED_OWN,
     W1_ON,
@@ -18,6 +18,7 @@ from report_support import (
     summary_rows_of,
     summed,
     weighted_f1,
+    write_combined,
     write_evaluation,
     write_train,
 )
@@ -84,25 +85,43 @@ def test_a_later_rerun_of_the_same_model_and_seed_replaces_the_earlier(tmp_path)
     assert row_of(rows, "w1-s1-aaa", "local")["f1"] == pytest.approx(weighted_f1(W1_ON["w1"]))
 
 
-def test_federated_gets_one_global_row_summed_over_nodes_and_vote_none_without_evaluations(every_kind):
+def test_the_average_gets_one_global_row_summed_over_nodes_and_vote_none_without_evaluations(every_kind):
     rows = summary_rows_of(every_kind)
-    federated = [r for r in rows if r["model"] == "federated"]
-    assert [r["eval_set"] for r in federated] == ["global"]
-    assert federated[0]["f1"] == pytest.approx(weighted_f1(summed(*FEDERATED_ON.values())))
-    assert federated[0]["train_rows"] == 810 and federated[0]["executor_cpu_seconds"] is None
+    average = [r for r in rows if r["model"] == "average"]
+    assert [r["eval_set"] for r in average] == ["global"]
+    assert average[0]["f1"] == pytest.approx(weighted_f1(summed(*AVERAGE_ON.values())))
+    assert average[0]["train_rows"] == 810 and average[0]["executor_cpu_seconds"] is None
     assert not [r for r in rows if r["model"] == "vote"]
     trains, evaluations = records.load_records(str(every_kind))
     assert records.unscored_notes(trains, evaluations) == [
         "No evaluation records yet for vote (seed 1): `make evaluate` scores them."]
 
 
-def test_rows_are_ordered_unified_federated_vote_nodes_reference(every_kind):
+def test_rows_are_ordered_unified_average_vote_nodes_reference(every_kind):
     write_evaluation(every_kind, "vote-s1-a", "vote", 1, "w1", W1_ON["w1"])
     summary = every_kind_summary(every_kind)
     assert list(zip(summary.model, summary.seed, summary.eval_set, strict=True)) == [
-        ("unified", 1, "global"), ("unified", 2, "global"), ("federated", 1, "global"),
+        ("unified", 1, "global"), ("unified", 2, "global"), ("average", 1, "global"),
         ("vote", 1, "global"), ("w1", 1, "global"), ("w1", 1, "local"), ("sklearn", 1, "global")]
     assert summary.engine.tolist()[-1] == "scikit-learn, one machine"
+
+
+def test_an_old_federated_record_is_reported_as_the_average(evaluated_runs):
+    # before issue 15 the one-shot average was named "federated"; its files keep that name
+    write_combined(evaluated_runs, "federated-s1-old", "federated", 1, ["w1-s1-a"])
+    write_combined(evaluated_runs, "vote-s1-a", "vote", 1, ["w1-s1-a"])
+    for node, matrix in AVERAGE_ON.items():
+        write_evaluation(evaluated_runs, "federated-s1-old", "federated", 1, node, matrix)
+    trains, evaluations = records.load_records(str(evaluated_runs))
+    assert {r["model"] for r in trains} == {"unified", "w1", "average", "vote"}
+    assert {e["model"] for e in evaluations} == {"unified", "w1", "average"}
+    rows = summary_rows_of(evaluated_runs)
+    assert [(r["model"], r["eval_set"]) for r in rows] == [
+        ("unified", "global"), ("average", "global"), ("w1", "global"), ("w1", "local")]
+    assert row_of(rows, "federated-s1-old", "global")["f1"] == pytest.approx(
+        weighted_f1(summed(*AVERAGE_ON.values())))
+    assert records.unscored_notes(trains, evaluations) == [
+        "No evaluation records yet for vote (seed 1): `make evaluate` scores them."]
 
 
 def test_a_report_covers_the_latest_runs_split_and_names_the_other(tmp_path):

@@ -6,7 +6,7 @@ import statistics
 
 from nodewise_cli.report import records, tables, verdicts
 from report_support import (
-    FEDERATED_ON,
+    AVERAGE_ON,
     LABEL_SPLIT,
     SKLEARN_S1,
     UNIFIED_ON,
@@ -30,8 +30,8 @@ def test_the_original_projects_two_tables_from_one_summary(every_kind):
         {"model": "unified", "seeds": 2, "training rows (dataset count)": 810,
          "F1 global test set": f"{statistics.mean(unified):.4f} ± {statistics.stdev(unified):.4f}",
          "F1 own test part": "–"},
-        {"model": "federated", "seeds": 1, "training rows (dataset count)": 810,
-         "F1 global test set": f"{weighted_f1(summed(*FEDERATED_ON.values())):.4f}", "F1 own test part": "–"},
+        {"model": "average", "seeds": 1, "training rows (dataset count)": 810,
+         "F1 global test set": f"{weighted_f1(summed(*AVERAGE_ON.values())):.4f}", "F1 own test part": "–"},
         {"model": "w1", "seeds": 1, "training rows (dataset count)": 270,
          "F1 global test set": f"{weighted_f1(summed(*W1_ON.values())):.4f}",
          "F1 own test part": f"{weighted_f1(W1_ON['w1']):.4f}"},
@@ -41,7 +41,7 @@ def test_the_original_projects_two_tables_from_one_summary(every_kind):
     assert times.to_dict("records") == [
         {"model": "unified", "engine": "Spark cluster", "training rows (dataset count)": 810,
          "fit s": "11.00 ± 1.41", "end-to-end s": "22.00 ± 2.83", "executor CPU s": "6.00 ± 1.41"},
-        {"model": "federated", "engine": "–", "training rows (dataset count)": 810,
+        {"model": "average", "engine": "–", "training rows (dataset count)": 810,
          "fit s": "0.50", "end-to-end s": "3.00", "executor CPU s": "–"},
         {"model": "w1", "engine": "Spark local mode, one node", "training rows (dataset count)": 270,
          "fit s": "10.00", "end-to-end s": "20.00", "executor CPU s": "5.00"},

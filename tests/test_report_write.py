@@ -15,6 +15,7 @@ from nodewise_cli import html, plots
 from nodewise_cli.files import atomic_path
 from nodewise_cli.report import records
 from report_support import (
+    AVERAGE_ON,
     LABEL_SPLIT,
     REQUIRED_COLUMNS,
     UNIFIED_ON,
@@ -25,6 +26,7 @@ from report_support import (
     summary_of,
     summed,
     weighted_f1,
+    write_combined,
     write_evaluation,
     write_fedavg,
     write_train,
@@ -227,3 +229,17 @@ def test_fedavg_runs_get_a_rounds_section_and_figure(tmp_path):
     assert "![fedavg rounds](fedavg_rounds.png)" in section
     assert (out_dir / "fedavg_rounds.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"| fedavg | 1 | 810 | {weighted_f1(summed(*UNIFIED_ON.values())):.4f} | – |" in text.splitlines()
+
+
+def test_an_old_federated_record_is_reported_as_the_one_shot_average(evaluated_runs, tmp_path):
+    write_combined(evaluated_runs, "federated-s1-old", "federated", 1, ["w1-s1-a"])
+    for node, matrix in AVERAGE_ON.items():
+        write_evaluation(evaluated_runs, "federated-s1-old", "federated", 1, node, matrix)
+    out_dir = tmp_path / "reports"
+    assert run_report(evaluated_runs, out_dir).exit_code == 0
+    lines = (out_dir / "report.md").read_text(encoding="utf-8").splitlines()
+    assert f"| average | 1 | 810 | {weighted_f1(summed(*AVERAGE_ON.values())):.4f} | – |" in lines
+    assert not [line for line in lines if "| federated |" in line]  # run ids keep the old name
+    assert [line for line in lines if line.startswith("The one-shot average of the per-node models")]
+    assert "The average and vote models' times are the combining only; their per-node models' " \
+           "training is in those models' rows." in lines

@@ -179,7 +179,7 @@ def test_a_node_without_a_package_source_fails_naming_the_package(machines, cont
 def test_every_model_is_scored_on_the_global_test_set(sequence, controller):
     rows = summary(controller)
     global_rows = {row["model"]: row for row in rows if row["eval_set"] == "global"}
-    assert {"master", "worker1", "worker2", "unified", "federated", "vote"} <= set(global_rows)
+    assert {"master", "worker1", "worker2", "unified", "average", "vote"} <= set(global_rows)
     for model, row in global_rows.items():
         if model == "sklearn":
             continue

@@ -1,8 +1,8 @@
 """Which per-node models to combine, and why others are left out (no pyspark).
 
 The combine job (jobs/combine.py) builds what `plan` returns: for each seed
-with a model from every node, the latest per-node models make a federated
-model (logistic regressions on one feature set only) and a vote, unless one
+with a model from every node, the latest per-node models make an average
+(logistic regressions on one feature set only) and a vote, unless one
 already exists for the same per-node runs.
 """
 
@@ -34,10 +34,14 @@ def split_key(info: dict) -> str:
 
 
 def _built(infos: list[dict], model: str) -> set[tuple[str, ...]]:
-    return {tuple(i.get("built_from") or ()) for i in infos if i["model"] == model}
+    # An average built before the rename, named "federated", counts as built: the
+    # averaging is the same deterministic step on the same member runs, it is already
+    # scored on every node, and a rebuild would only add an identical twin.
+    return {tuple(i.get("built_from") or ()) for i in infos
+            if names.current_name(i["model"]) == model}
 
 
-def _federation_problem(members: list[dict]) -> str | None:
+def _average_problem(members: list[dict]) -> str | None:
     classifiers = {m.get("classifier") for m in members}
     feature_sets = {m.get("feature_set") for m in members}
     if classifiers != {names.LOGISTIC_REGRESSION} or len(feature_sets) != 1:
@@ -51,7 +55,7 @@ def _federation_problem(members: list[dict]) -> str | None:
 def plan(infos: list[dict], nodes: list[str]) -> tuple[list[tuple[str, list[dict]]], list[str]]:
     """The (model, members) combinations to build, and why others are skipped."""
     complete, skipped = latest_members(infos, nodes)
-    built = {model: _built(infos, model) for model in (names.FEDERATED, names.VOTE)}
+    built = {model: _built(infos, model) for model in (names.AVERAGE, names.VOTE)}
     planned = []
     for seed, members in complete.items():
         key = tuple(sorted(m["run_id"] for m in members))
@@ -60,11 +64,11 @@ def plan(infos: list[dict], nodes: list[str]) -> tuple[list[tuple[str, list[dict
             skipped.append(f"seed {seed}: the latest per-node models were trained on different "
                            f"splits of the data (make data since): run make train-nodes again")
             continue
-        problem = _federation_problem(members)
+        problem = _average_problem(members)
         if problem:
-            skipped.append(f"seed {seed}: no federated model: {problem}")
-        elif key not in built[names.FEDERATED]:
-            planned.append((names.FEDERATED, members))
+            skipped.append(f"seed {seed}: no average: {problem}")
+        elif key not in built[names.AVERAGE]:
+            planned.append((names.AVERAGE, members))
         if key not in built[names.VOTE]:
             planned.append((names.VOTE, members))
     return planned, skipped

@@ -1,4 +1,6 @@
-"""A federated model: the per-node logistic regressions averaged, no row moved.
+"""Models combined from the per-node models, no row moved: their one-shot average
+(the logistic regressions averaged once) and their vote; and the pipeline that
+holds fedavg's parameters.
 
 Every per-node model shares the fixed feature schema, so position k of each
 coefficient row means the same feature in every model, and the label indices
@@ -24,14 +26,14 @@ from nodewise.slices import spark_schema
 def weighted_average(arrays: list[np.ndarray], weights: list[int]) -> np.ndarray:
     total = float(sum(weights))
     if total <= 0:
-        raise ValueError("federated averaging needs models trained on at least one row")
+        raise ValueError("averaging needs models trained on at least one row")
     return sum(array * (weight / total) for array, weight in zip(arrays, weights, strict=True))
 
 
 def _logistic_regression(pipeline: PipelineModel) -> LogisticRegressionModel:
     classifier = pipeline.stages[-1]
     if not isinstance(classifier, LogisticRegressionModel):
-        raise ValueError(f"federated averaging needs logistic regressions, "
+        raise ValueError(f"averaging needs logistic regressions, "
                          f"not {type(classifier).__name__}")
     return classifier
 
@@ -67,7 +69,7 @@ def average_logistic_regression(spark, members: list[LogisticRegressionModel],
     coefficients = weighted_average([m.coefficientMatrix.toArray() for m in members], weights)
     intercepts = weighted_average([m.interceptVector.toArray() for m in members], weights)
     return logistic_regression_model(spark, coefficients, intercepts,
-                                     f"federated_{members[0].uid}", members[0])
+                                     f"average_{members[0].uid}", members[0])
 
 
 def pipeline_of(spark, coefficients: np.ndarray, intercepts: np.ndarray, uid: str,
@@ -81,10 +83,10 @@ def pipeline_of(spark, coefficients: np.ndarray, intercepts: np.ndarray, uid: st
                           logistic_regression_model(spark, coefficients, intercepts, uid)])
 
 
-def federate(spark, pipelines: list[PipelineModel], weights: list[int]) -> PipelineModel:
+def average(spark, pipelines: list[PipelineModel], weights: list[int]) -> PipelineModel:
     """The members' shared feature stages followed by their averaged classifier."""
     if len(pipelines) < 2:
-        raise ValueError("federated averaging needs at least two per-node models")
+        raise ValueError("averaging needs at least two per-node models")
     averaged = average_logistic_regression(
         spark, [_logistic_regression(p) for p in pipelines], weights)
     return PipelineModel([*pipelines[0].stages[:-1], averaged])

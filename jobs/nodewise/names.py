@@ -6,13 +6,25 @@ from __future__ import annotations
 
 # The models built from every node's data, in report order: trained on the
 # cluster; trained by rounds of federated averaging (no row moves); the
-# per-node models' coefficients averaged once; their vote. A per-node model is
-# named after its node.
+# per-node models' coefficients averaged once, weighted by training rows (one
+# step, so not called federated); their vote. A per-node model is named after
+# its node.
 UNIFIED = "unified"
 FEDAVG = "fedavg"
-FEDERATED = "federated"
+AVERAGE = "average"
 VOTE = "vote"  # has no archive: its info names the member runs (built_from)
-COMBINED = (UNIFIED, FEDAVG, FEDERATED, VOTE)
+COMBINED = (UNIFIED, FEDAVG, AVERAGE, VOTE)
+
+# The one-shot average was named "federated" until issue 15 gave that word to
+# multi-round training (fedavg). Records, infos and archives made before then
+# keep the old name in their files; readers map it through CURRENT_NAMES.
+LEGACY_AVERAGE = "federated"
+CURRENT_NAMES = {LEGACY_AVERAGE: AVERAGE}
+
+
+def current_name(model: str) -> str:
+    """A model's name today, for one read from a record of any age."""
+    return CURRENT_NAMES.get(model, model)
 
 # The classifiers every trainer can use (MODEL= in the Makefile).
 LOGISTIC_REGRESSION = "logistic_regression"

@@ -15,7 +15,7 @@ import os
 import pandas as pd
 
 from nodewise import combining, metrics, runs, schema
-from nodewise.names import COMBINED, DEFAULT_CLASSIFIER
+from nodewise.names import COMBINED, DEFAULT_CLASSIFIER, current_name
 from nodewise_cli import reference, split
 
 SUMMARY_COLUMNS = [
@@ -41,11 +41,14 @@ DEFAULT_FEATURE_SET = schema.DEFAULT_FEATURE_SET
 
 
 def load_records(runs_dir: str) -> tuple[list[dict], list[dict]]:
-    """Training and evaluation records found in `runs_dir`."""
+    """Training and evaluation records found in `runs_dir`, each model under its name of
+    today (an old "federated" record is the average's)."""
     trains, evaluations = [], []
     for path in sorted(glob.glob(os.path.join(runs_dir, "*.json"))):
         with open(path, encoding="utf-8") as handle:
             record = json.load(handle)
+        if "model" in record:
+            record["model"] = current_name(record["model"])
         if record.get("kind") == "train":
             trains.append(record)
         elif record.get("kind") == "evaluation":
@@ -98,7 +101,7 @@ def select_configuration(trains: list[dict], classifier: str | None = None,
 
 
 def model_order(model: str) -> tuple:
-    """Report order: unified, federated, vote, then the nodes by name, then the reference."""
+    """Report order: unified, fedavg, average, vote, then the nodes by name, then the reference."""
     if model in COMBINED:
         return (0, COMBINED.index(model), "")
     return (2, 0, "") if model == REFERENCE else (1, 0, model)
@@ -154,7 +157,7 @@ def _evaluations_by_run(evaluations: list[dict]) -> dict:
 def summary_rows(trains: list[dict], evaluations: list[dict]) -> list[dict]:
     """One row per run and evaluation set (global; local for per-node models).
 
-    Federated and vote records carry no evaluation of their own (`evaluation: null`):
+    Fedavg, average and vote records carry no evaluation of their own (`evaluation: null`):
     they get a global row once evaluation records score them on the nodes.
     """
     by_run = _evaluations_by_run(evaluations)
@@ -182,7 +185,7 @@ def summary_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def unscored_notes(trains: list[dict], evaluations: list[dict]) -> list[str]:
-    """Combined models that have no score yet (federated and vote are scored by evaluate)."""
+    """Combined models that have no score yet (fedavg, average and vote are scored by evaluate)."""
     by_run = _evaluations_by_run(evaluations)
     waiting = [f"{r['model']} (seed {r['seed']})" for r in latest_per_model_and_seed(trains)
                if not r.get("evaluation") and r["run_id"] not in by_run]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from nodewise import names, schema
-from nodewise.names import DEFAULT_CLASSIFIER, FEDERATED, VOTE
+from nodewise.names import AVERAGE, DEFAULT_CLASSIFIER, VOTE
 from nodewise_cli import plots, reference
 from nodewise_cli.report.records import DEFAULT_FEATURE_SET, configuration, latest_per_model_and_seed
 from nodewise_cli.report.tables import (
@@ -53,8 +53,8 @@ def render_markdown(trains: list[dict], summary: pd.DataFrame, figures=(),
              "## F1 per model", "", markdown_table(f1_table(summary)), "", *verdict(summary), "",
              *_images(figures, plots.F1_PNG),
              "## Training time per model", "", markdown_table(time_table(summary)), ""]
-    if models & {FEDERATED, VOTE}:
-        lines += ["The federated and vote models' times are the combining only; their "
+    if models & {AVERAGE, VOTE}:
+        lines += ["The average and vote models' times are the combining only; their "
                   "per-node models' training is in those models' rows.", ""]
     lines += _images(figures, plots.TIME_PNG)
     lines += _rounds_section(trains, figures)
