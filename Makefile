@@ -23,6 +23,8 @@ SPLIT ?= iid
 ALPHA ?= 0.5
 SPLIT_COLUMN ?=
 SPLIT_SEED ?= 42
+# make sweep: the alphas to train every model at, from nearly IID to the most skewed.
+ALPHAS ?= 100 1 0.3 0.1
 # Federated averaging (make train-federated): rounds, and L-BFGS steps per node and round.
 ROUNDS ?= 20
 LOCAL_STEPS ?= 10
@@ -50,8 +52,8 @@ TRAIN_VARS = -e "nodewise_seeds='$(SEEDS)'" -e nodewise_classifier=$(MODEL) \
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data up down status ui logs uninstall bench train-node train-nodes train-unified \
-	train-federated \
+.PHONY: help setup data push-data sweep up down status ui logs uninstall bench train-node train-nodes train-unified \
+	train-federated guard-SPLIT-ALPHA \
 	evaluate report demo test test-fast test-unit test-e2e lint clean guard-NODE
 
 help: ## List the targets
@@ -71,6 +73,10 @@ else
 endif
 	$(NODEWISE) split --inventory $(INVENTORY) --split $(SPLIT) --alpha $(ALPHA) \
 		--split-seed $(SPLIT_SEED) $(if $(SPLIT_COLUMN),--column "$(SPLIT_COLUMN)")
+
+push-data: $(READY) ## Put each slice of make data on its own node and nothing else (site.yml --tags data)
+	$(USE_CLUSTER)
+	$(PLAYBOOK) site.yml --tags data
 
 up: $(READY) ## Set up and start the cluster: ansible-playbook site.yml (ROTATE_SECRET=yes: new secret)
 	$(USE_CLUSTER)
@@ -128,6 +134,17 @@ report: $(READY) ## Write reports/summary.csv, report.md, report.html and figure
 
 bench: $(READY) ## Time unified, per-node and scikit-learn fits (BENCH_ROWS, BENCH_RUNS): reports/bench.*
 	$(NODEWISE) bench $(foreach rows,$(BENCH_ROWS),--rows $(rows)) --runs $(BENCH_RUNS)
+
+guard-SPLIT-ALPHA:
+	@case "$(SPLIT)" in label|quantity) ;; *) echo "make sweep needs SPLIT=label or SPLIT=quantity" \
+		"(the splits with an ALPHA), not SPLIT=$(SPLIT)"; exit 2;; esac
+
+sweep: $(READY) guard-SPLIT-ALPHA ## Train every model at each of ALPHAS (SPLIT=label|quantity, SEEDS) on the cluster that is up; the report draws F1 against alpha
+	$(foreach alpha,$(ALPHAS),$(MAKE) data push-data train-nodes train-unified train-federated evaluate \
+		ALPHA=$(alpha) SPLIT=$(SPLIT) SPLIT_SEED=$(SPLIT_SEED) SEEDS="$(SEEDS)" SOURCE="$(SOURCE)" \
+		ROWS=$(ROWS) SEED=$(SEED) ROUNDS=$(ROUNDS) LOCAL_STEPS=$(LOCAL_STEPS) MODEL=$(MODEL) \
+		FEATURES=$(FEATURES) INVENTORY=$(INVENTORY) && ) \
+	$(MAKE) report MODEL=$(MODEL) FEATURES=$(FEATURES) INVENTORY=$(INVENTORY)
 
 demo: $(READY) ## The whole comparison on three local nodes (leaves the cluster up)
 	$(MAKE) data up train-nodes train-unified train-federated evaluate report INVENTORY=$(LOCAL_INVENTORY) \

@@ -24,5 +24,7 @@ NODES_PNG = "resources_per_node.png"
 CURVE_PNG = "learning_curve.png"
 LABELS_PNG = "labels_per_node.png"
 ROUNDS_PNG = "fedavg_rounds.png"
-REPORT_FILES = (SUMMARY_CSV, REPORT_MD, REPORT_HTML,
-                F1_PNG, TIME_PNG, RESOURCES_PNG, NODES_PNG, CURVE_PNG, LABELS_PNG, ROUNDS_PNG)
+SWEEP_CSV = "sweep.csv"  # make sweep: F1 per alpha, model and seed
+SWEEP_PNG = "f1_against_alpha.png"
+REPORT_FILES = (SUMMARY_CSV, REPORT_MD, REPORT_HTML, SWEEP_CSV, F1_PNG, TIME_PNG, RESOURCES_PNG,
+                NODES_PNG, CURVE_PNG, LABELS_PNG, ROUNDS_PNG, SWEEP_PNG)

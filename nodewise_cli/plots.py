@@ -11,6 +11,7 @@ matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from nodewise.names import COMBINED  # noqa: E402
 from nodewise_cli.paths import (  # noqa: E402,F401
     CURVE_PNG,
     F1_PNG,
@@ -18,6 +19,7 @@ from nodewise_cli.paths import (  # noqa: E402,F401
     NODES_PNG,
     RESOURCES_PNG,
     ROUNDS_PNG,
+    SWEEP_PNG,
     TIME_PNG,
 )
 
@@ -151,6 +153,23 @@ def rounds_plot(rounds: pd.DataFrame, path: str) -> str:
     axis.set_ylabel("global training loss")
     axis.legend()
     axis.set_title("Federated averaging: loss after each round")
+    return save_figure(figure, path)
+
+
+def sweep_plot(means: pd.DataFrame, path: str) -> str:
+    """Mean F1 on the global test set against alpha (log scale, most unlike slices on the
+    right), a line per model: solid for the models of every node's data, dashed per node.
+    `means` has a row per alpha and a column per model, in report order."""
+    figure, axis = plt.subplots(figsize=(7, 4))
+    for model in means.columns:
+        style = "--" if model not in COMBINED else "-"
+        axis.plot(means.index, means[model], style, marker="o", markersize=4, label=model)
+    axis.set_xscale("log")
+    axis.invert_xaxis()
+    axis.set_xlabel("alpha (smaller: nodes' labels less alike)")
+    axis.set_ylabel("weighted F1, global test set")
+    axis.legend(fontsize="small")
+    axis.set_title("F1 against the split's alpha (mean over seeds)")
     return save_figure(figure, path)
 
 

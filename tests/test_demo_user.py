@@ -129,6 +129,23 @@ def test_the_demo_runs_as_that_user_with_the_machines_own_python(demo):
     assert version.stdout == expected
 
 
+def test_make_sweep_trains_every_model_at_each_alpha_and_draws_f1_against_alpha(demo):
+    result = as_user('make sweep SPLIT=label ALPHAS="100 0.3" SEEDS=1 ROUNDS=3')
+    assert result.stdout.count("nodewise split --inventory inventories/local.ini --split label") == 2
+    with open(CHECKOUT / "reports" / "sweep.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    per_alpha = {alpha: {row["model"] for row in rows if row["alpha"] == alpha}
+                 for alpha in ("100.0", "0.3")}
+    assert per_alpha == {alpha: MODELS - {"sklearn"} for alpha in per_alpha}, per_alpha
+    assert all(row["seed"] == "1" and 0 < float(row["f1"]) <= 1 for row in rows)
+    # At alpha 100 every node has nearly the whole data's labels: per-node models score well.
+    assert all(float(row["f1"]) > 0.9 for row in rows if row["alpha"] == "100.0")
+    report = (CHECKOUT / "reports" / "report.md").read_text()
+    section = report.split("## F1 against alpha\n\n")[1].split("\n## ")[0]
+    assert "| model | seeds | alpha 100 | alpha 0.3 |" in section
+    assert (CHECKOUT / "reports" / "f1_against_alpha.png").stat().st_size > 10_000
+
+
 def test_another_clusters_split_keeps_the_demos_files_apart_and_back(demo):
     # inventory.ini is only read here (ansible-inventory), never connected to.
     result = as_user("make data INVENTORY=inventory.ini ROWS=600")

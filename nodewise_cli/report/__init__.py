@@ -14,8 +14,8 @@ import typing
 
 from nodewise_cli import clusters, html, plots, reference
 from nodewise_cli.files import atomic_path
-from nodewise_cli.paths import REPORT_HTML, REPORT_MD, SUMMARY_CSV
-from nodewise_cli.report import records, tables
+from nodewise_cli.paths import REPORT_HTML, REPORT_MD, SUMMARY_CSV, SWEEP_CSV, SWEEP_PNG
+from nodewise_cli.report import records, sweep, tables
 from nodewise_cli.report.render import render_markdown
 
 
@@ -33,11 +33,11 @@ class Written(typing.NamedTuple):
 def write(runs_dir: str, out_dir: str, split_dir: str, classifier: str | None = None,
           feature_set: str | None = None, inventory: str | None = None) -> Written:
     """Every report file from the records in `runs_dir`, each written whole or not at all."""
-    trains, evaluations = records.load_records(runs_dir)
-    if not trains:
+    every_train, evaluations = records.load_records(runs_dir)
+    if not every_train:
         raise NoRecords(f"no training records in {runs_dir}: run make train-node, train-nodes "
                         f"or train-unified first")
-    trains, notes = records.select_configuration(trains, classifier, feature_set)
+    trains, notes = records.select_configuration(every_train, classifier, feature_set)
     if not trains:
         raise NoRecords(f"no training records in {runs_dir} with classifier {classifier or 'any'} "
                         f"and feature set {feature_set or 'any'}")
@@ -57,8 +57,12 @@ def write(runs_dir: str, out_dir: str, split_dir: str, classifier: str | None = 
     labels = tables.label_counts(trains[0].get("split"))
     figures = plots.all_plots(summary, out_dir, per_node, curve, tables.spark_points(summary),
                               labels, tables.fedavg_rounds(trains))
+    swept = _write_sweep(every_train, trains[0], evaluations, out_dir, notes)
+    if not swept.empty:
+        figures.append(os.path.basename(plots.sweep_plot(sweep.sweep_means(swept),
+                                                         os.path.join(out_dir, SWEEP_PNG))))
     cluster = f"{clusters.name_of(inventory)} (inventory {inventory})" if inventory else ""
-    markdown = render_markdown(trains, summary, figures, comparison.curve, notes, cluster)
+    markdown = render_markdown(trains, summary, figures, comparison.curve, notes, cluster, swept)
     report_md = os.path.join(out_dir, REPORT_MD)
     with atomic_path(report_md) as partial, open(partial, "w", encoding="utf-8") as out:
         out.write(markdown)
@@ -66,3 +70,16 @@ def write(runs_dir: str, out_dir: str, split_dir: str, classifier: str | None = 
     with atomic_path(report_html) as partial, open(partial, "w", encoding="utf-8") as out:
         out.write(html.markdown_to_html(markdown, out_dir))
     return Written(summary_csv, len(summary), report_md, report_html)
+
+
+def _write_sweep(every_train: list[dict], chosen: dict, evaluations: list[dict], out_dir: str,
+                 notes: list[str]):
+    """The sweep's rows (F1 per alpha, model and seed) into sweep.csv, when the records hold
+    `chosen`'s split at two alphas or more; its notes go to `notes`."""
+    runs_by_alpha, sweep_notes = sweep.sweep_runs(every_train, chosen)
+    notes += sweep_notes
+    swept = sweep.sweep_frame(runs_by_alpha, evaluations)
+    if not swept.empty:
+        with atomic_path(os.path.join(out_dir, SWEEP_CSV)) as partial:
+            swept.to_csv(partial, index=False)
+    return swept

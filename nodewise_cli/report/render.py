@@ -8,6 +8,7 @@ from nodewise import names, schema
 from nodewise.names import AVERAGE, DEFAULT_CLASSIFIER, VOTE
 from nodewise_cli import plots, reference
 from nodewise_cli.report.records import DEFAULT_FEATURE_SET, configuration, latest_per_model_and_seed
+from nodewise_cli.report.sweep import sweep_table, sweep_words
 from nodewise_cli.report.tables import (
     curve_stats,
     curve_table,
@@ -42,16 +43,17 @@ FEATURE_SET_WORDS = {
 
 
 def render_markdown(trains: list[dict], summary: pd.DataFrame, figures=(),
-                    curve: pd.DataFrame | None = None, notes=(), cluster: str = "") -> str:
+                    curve: pd.DataFrame | None = None, notes=(), cluster: str = "",
+                    swept: pd.DataFrame | None = None) -> str:
     """report.md; `figures` are the PNG names written, `curve` the reference's learning curve,
-    `cluster` the cluster the runs came from, in words."""
+    `cluster` the cluster the runs came from, in words, `swept` sweep.sweep_frame's rows."""
     per_run = summary[["run_id", "model", "seed", "eval_set", "train_rows", "test_rows", "f1",
                        "accuracy", "fit_seconds", "total_seconds"]]
     models = set(summary.model)
     lines = ["# nodewise report", "", *([f"Cluster: {cluster}.", ""] if cluster else []),
              *_introduction(trains, notes), *_ownership_section(trains, figures),
              "## F1 per model", "", markdown_table(f1_table(summary)), "", *verdict(summary), "",
-             *_images(figures, plots.F1_PNG),
+             *_images(figures, plots.F1_PNG), *_sweep_section(trains, swept, figures),
              "## Training time per model", "", markdown_table(time_table(summary)), ""]
     if models & {AVERAGE, VOTE}:
         lines += ["The average and vote models' times are the combining only; their "
@@ -90,6 +92,19 @@ def render_markdown(trains: list[dict], summary: pd.DataFrame, figures=(),
     if checks:
         lines += ["## Data checks of the unified runs (Spark SQL, before training)", "", *checks]
     return "\n".join(lines) + "\n"
+
+
+def _sweep_section(trains: list[dict], swept: pd.DataFrame | None, figures) -> list[str]:
+    """make sweep's comparison: every model's F1 at each alpha of the chosen split."""
+    if swept is None or swept.empty:
+        return []
+    split = trains[0]["split"]
+    return ["## F1 against alpha", "",
+            f"Every model trained on the split SPLIT={split['kind']} SPLIT_SEED={split['seed']} "
+            f"at each alpha (`make sweep`), scored on that alpha's global test set: weighted F1, "
+            f"mean ± std over seeds. The sections above cover alpha {split['alpha']:g} only.", "",
+            markdown_table(sweep_table(swept)), "", sweep_words(swept), "",
+            *_images(figures, plots.SWEEP_PNG)]
 
 
 def _rounds_section(trains: list[dict], figures) -> list[str]:

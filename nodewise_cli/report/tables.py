@@ -12,7 +12,7 @@ from nodewise_cli.report.records import REFERENCE, is_per_node, latest_per_model
 MIB = 2**20
 
 
-def _mean_std(values: pd.Series, digits: int) -> str:
+def mean_std(values: pd.Series, digits: int) -> str:
     if values.dropna().empty:
         return "–"
     if values.count() < 2:
@@ -37,8 +37,8 @@ def f1_table(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([{
         "model": model, "seeds": per_run.seed.nunique(),
         "training rows (dataset count)": int(round(per_run.train_rows.mean())),
-        "F1 global test set": _mean_std(rows[rows.eval_set == "global"].f1, 4),
-        "F1 own test part": _mean_std(rows[rows.eval_set == "local"].f1, 4),
+        "F1 global test set": mean_std(rows[rows.eval_set == "global"].f1, 4),
+        "F1 own test part": mean_std(rows[rows.eval_set == "local"].f1, 4),
     } for model, rows, per_run in _per_model(summary)])
 
 
@@ -47,9 +47,9 @@ def time_table(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([{
         "model": model, "engine": " / ".join(per_run.engine.dropna().unique()),
         "training rows (dataset count)": int(round(per_run.train_rows.mean())),
-        "fit s": _mean_std(per_run.fit_seconds, 2),
-        "end-to-end s": _mean_std(per_run.total_seconds, 2),
-        "executor CPU s": _mean_std(per_run.executor_cpu_seconds, 2),
+        "fit s": mean_std(per_run.fit_seconds, 2),
+        "end-to-end s": mean_std(per_run.total_seconds, 2),
+        "executor CPU s": mean_std(per_run.executor_cpu_seconds, 2),
     } for model, rows, per_run in _per_model(summary)])
 
 
@@ -161,7 +161,7 @@ def rounds_table(rounds: pd.DataFrame) -> pd.DataFrame:
     shown = rounds[rounds["round"].isin([1, 2, 3, last]) | (rounds["round"] % 5 == 0)]
     grouped = shown.groupby("round")
     return pd.DataFrame({"round": list(grouped.groups), "runs": grouped.run_id.nunique().to_numpy(),
-                         "global training loss": [_mean_std(g.loss, 4) for _, g in grouped]})
+                         "global training loss": [mean_std(g.loss, 4) for _, g in grouped]})
 
 
 def curve_stats(curve: pd.DataFrame) -> pd.DataFrame:
