@@ -3,11 +3,12 @@
 For each dataset size: generate the data, split it over the three logical
 nodes of a sandbox cluster (nodewise_cli/sandbox.py, its own folder and
 ports), push the slices with the real site.yml, then time, after one warm-up
-each: the unified job on the cluster, every per-node job in local mode on its
-node, and scikit-learn on one machine on the same split and features. Each
+each: the unified job and federated averaging on the cluster, every per-node
+job in local mode on its node, the average of the per-node models, and
+scikit-learn on one machine on the same split and features. Each
 run is a real spark-submit (or Python) process; its wall time is the
 end-to-end time, its record's fit_seconds the fit, and a sampler sums the RSS
-of every process of the run (for the unified job: the driver and the whole
+of every process of the run (for the cluster jobs: the driver and the whole
 cluster: master, workers, executors, Python workers) every 0.2 s.
 """
 
@@ -23,12 +24,13 @@ import sys
 import threading
 import time
 
-from nodewise.names import AVERAGE, LEGACY_AVERAGE, UNIFIED, VOTE
+from nodewise.names import AVERAGE, FEDAVG, LEGACY_AVERAGE, UNIFIED, VOTE
 from nodewise_cli import sandbox
 
 SAMPLE_SECONDS = 0.2
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 PORT_BASE = 37000  # far from the demo's ports and the tests' 27000
+FEDAVG_ROUNDS, FEDAVG_LOCAL_STEPS = 20, 10  # the Makefile's ROUNDS and LOCAL_STEPS
 COLUMNS = ["rows", "model", "engine", "train_rows", "fit_seconds_median", "total_seconds_median",
            "peak_rss_bytes", "rows_per_second", "runs", "cores", "memory_bytes"]
 
@@ -128,11 +130,22 @@ def _submit(root: str, node: str, master: str, script: str, *args: str) -> list[
             os.path.join(node_root, "jobs", script), "--out-dir", node_root, *args]
 
 
-def unified_argv(root: str) -> list[str]:
+def cluster_argv(root: str, script: str, *args: str) -> list[str]:
+    """A job on the sandbox cluster, submitted from the master as make's playbooks do."""
     port = sandbox.ports(PORT_BASE)
-    return _submit(root, sandbox.NODES[0], f"spark://127.0.0.1:{port['master']}",
-                   "train_unified.py", "--nodes", ",".join(sandbox.NODES),
-                   "--master-ui", f"http://127.0.0.1:{port['master_ui']}")
+    return _submit(root, sandbox.NODES[0], f"spark://127.0.0.1:{port['master']}", script,
+                   "--nodes", ",".join(sandbox.NODES),
+                   "--master-ui", f"http://127.0.0.1:{port['master_ui']}", *args)
+
+
+def unified_argv(root: str) -> list[str]:
+    return cluster_argv(root, "train_unified.py")
+
+
+def fedavg_argv(root: str) -> list[str]:
+    """Federated averaging with make's defaults (ROUNDS 20, LOCAL_STEPS 10)."""
+    return cluster_argv(root, "train_fedavg.py", "--rounds", str(FEDAVG_ROUNDS),
+                        "--local-steps", str(FEDAVG_LOCAL_STEPS))
 
 
 def node_argv(root: str, node: str) -> list[str]:
@@ -269,6 +282,10 @@ def bench_size(root: str, rows: int, runs: int, host: dict, log=print) -> list[d
     series = run_series(unified_argv(root), runs, _record_fit(master_root, UNIFIED),
                         with_pids=lambda: daemon_pids(root))
     results = [summarise(rows, UNIFIED, "spark-cluster", series, host)]
+    log(f"{rows} rows: fedavg on the cluster, {FEDAVG_ROUNDS} rounds")
+    series = run_series(fedavg_argv(root), runs, _record_fit(master_root, FEDAVG),
+                        with_pids=lambda: daemon_pids(root))
+    results.append(summarise(rows, FEDAVG, "spark-cluster", series, host))
     for node in sandbox.NODES:
         log(f"{rows} rows: {node} in local mode")
         series = run_series(node_argv(root, node), runs,

@@ -7,8 +7,8 @@ import os
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from nodewise.names import AVERAGE, UNIFIED, current_name
-from nodewise_cli.bench import COLUMNS
+from nodewise.names import AVERAGE, FEDAVG, UNIFIED, current_name
+from nodewise_cli.bench import COLUMNS, FEDAVG_LOCAL_STEPS, FEDAVG_ROUNDS
 from nodewise_cli.files import atomic_path
 from nodewise_cli.plots import save_figure  # importing plots selects the file-only backend
 from nodewise_cli.report.tables import markdown_table
@@ -17,6 +17,9 @@ PNG = "bench.png"
 AVERAGE_WORDS = ("The average row times jobs/combine.py on the master: it averages the "
                  "nodes' newest models into one (and builds the vote); the members' own fits "
                  "are the per-node rows.")
+FEDAVG_WORDS = (f"The fedavg row is federated averaging on the cluster with make's defaults: "
+                f"{FEDAVG_ROUNDS} rounds of {FEDAVG_LOCAL_STEPS} L-BFGS steps on each node's own "
+                f"rows, one barrier sync per round (Spark checks a barrier once a second).")
 GIB = 1024 ** 3
 
 
@@ -27,7 +30,7 @@ def frame(results: list[dict]) -> pd.DataFrame:
 def growth_words(table: pd.DataFrame) -> list[str]:
     """How each engine's fit time grows from the smallest to the largest dataset."""
     lines = []
-    main = table[table.model.isin([UNIFIED, "all nodes' rows"])
+    main = table[table.model.isin([UNIFIED, FEDAVG, "all nodes' rows"])
                  | ((table.engine == "spark-local") & (table.model != AVERAGE))]
     for (engine, model), runs in main.groupby(["engine", "model"], sort=False):
         runs = runs.sort_values("rows")
@@ -61,7 +64,8 @@ def markdown(table: pd.DataFrame) -> str:
         f"{runs} runs (column `runs`) after one warm-up each. `rows` is the whole generated dataset; a "
         "per-node model trains on its node's slice of it. End-to-end is the wall time of the "
         "spark-submit (or Python) process; peak RSS sums every process of the run (for the "
-        "unified model: driver, master, workers, executors and Python workers).",
+        "cluster jobs: driver, master, workers, executors and Python workers).",
+        *([FEDAVG_WORDS] if FEDAVG in set(table.model) else []),
         *([AVERAGE_WORDS] if AVERAGE in set(table.model) else []), "",
         markdown_table(shown), "", *growth_words(table), "", f"![fit time against rows]({PNG})", ""])
 

@@ -107,6 +107,8 @@ def test_growth_words_compare_the_smallest_and_largest_size():
     table = bench_report.frame([
         _row(3000, "unified", "spark-cluster", 4.0, 4.0),
         _row(3_000_000, "unified", "spark-cluster", 30.0, 6.0),
+        _row(3000, "fedavg", "spark-cluster", 25.0, 3.0),
+        _row(3_000_000, "fedavg", "spark-cluster", 50.0, 6.0),
         _row(3000, "all nodes' rows", "sklearn", 0.02, 0.2),
         _row(3_000_000, "all nodes' rows", "sklearn", 20.0, 2.0),
         _row(3000, "average", "spark-local", 0.02, 0.5),  # averaging: no growth to tell
@@ -114,12 +116,15 @@ def test_growth_words_compare_the_smallest_and_largest_size():
     assert bench_report.growth_words(table) == [
         "unified (spark-cluster): 1000× the rows (3,000 to 3,000,000) took 7.5× the fit time "
         "(4.00 s to 30.00 s) and 1.5× the peak memory (4.00 to 6.00 GiB).",
+        "fedavg (spark-cluster): 1000× the rows (3,000 to 3,000,000) took 2.0× the fit time "
+        "(25.00 s to 50.00 s) and 2.0× the peak memory (3.00 to 6.00 GiB).",
         "all nodes' rows (sklearn): 1000× the rows (3,000 to 3,000,000) took 1000.0× the fit "
         "time (0.02 s to 20.00 s) and 10.0× the peak memory (0.20 to 2.00 GiB)."]
 
 
 def test_bench_files_hold_the_rows_and_the_machine(tmp_path):
     results = [_row(3000, "unified", "spark-cluster", 4.0, 4.0),
+               _row(3000, "fedavg", "spark-cluster", 25.0, 3.0),
                {**_row(3000, "average", "spark-local", 0.02, 0.5), "rows_per_second": None}]
     paths = bench_report.write(results, str(tmp_path))
     assert sorted(p.rsplit("/", 1)[1] for p in paths) == ["bench.csv", "bench.md", "bench.png"]
@@ -127,7 +132,8 @@ def test_bench_files_hold_the_rows_and_the_machine(tmp_path):
     assert "Machine: 2 cores, 24.0 GiB. Medians of 5 runs (column `runs`) after one warm-up each." in text
     assert "| 3,000 | unified | spark-cluster | 2,400 | 4.00 | 14.00 | 600 | 4.00 | 5 |" in text
     assert "| 3,000 | average | spark-local | 2,400 | 0.02 | 10.02 | – | 0.50 | 5 |" in text
-    assert bench_report.AVERAGE_WORDS in text
+    assert "| 3,000 | fedavg | spark-cluster | 2,400 | 25.00 | 35.00 | 96 | 3.00 | 5 |" in text
+    assert bench_report.AVERAGE_WORDS in text and bench_report.FEDAVG_WORDS in text
     header = (tmp_path / "bench.csv").read_text().splitlines()[0]
     assert header.split(",") == bench.COLUMNS
 
