@@ -112,24 +112,14 @@ def rounds_on_every_node(seed: int, feature_set: str, rounds: int, local_steps: 
 
 
 def check_locality(spark, node_of_partition: dict[int, str], worker_uis: dict[str, str]) -> dict:
-    """Which executor, on which worker, ran each node's rounds; ValueError naming a node
-    whose rows were handled anywhere but on its own worker."""
+    """Which executor, on which worker, ran each node's rounds (from Spark's REST API);
+    ValueError naming a node whose rows were handled anywhere but on its own worker."""
     api = resources.application_api(spark)
     stage = resources.first_stage_of_group(api, ROUNDS_GROUP)
     ran = {task["index"]: task["executorId"] for task in resources.stage_tasks(api, stage)
            if task.get("status") == "SUCCESS"}
-    workers = {e["id"]: executors.executor_worker_ui(e)
-               for e in resources.get_json(f"{api}/allexecutors")}
-    where = {}
-    for partition, node in sorted(node_of_partition.items()):
-        executor = ran.get(partition)
-        worker = workers.get(executor, "")
-        if worker_uis and worker != worker_uis.get(node):
-            raise ValueError(f"the rows of {node} were trained on in executor {executor} of "
-                             f"the worker at {worker or '?'}, not on {node}'s worker "
-                             f"({worker_uis.get(node)})")
-        where[node] = {"partition": partition, "executor": executor, "worker_ui": worker}
-    return where
+    return executors.task_locality(node_of_partition, ran,
+                                   resources.get_json(f"{api}/allexecutors"), worker_uis)
 
 
 def run(spark, args, watch: Stopwatch) -> dict:

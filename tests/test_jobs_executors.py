@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from nodewise.executors import master_runs, nodes_without_executor
+from nodewise.executors import master_runs, nodes_without_executor, task_locality
 
 WORKER_UIS = {"master": "10.0.0.1:8081", "worker1": "10.0.0.2:8081", "worker2": "10.0.0.3:8081"}
 
@@ -71,3 +71,21 @@ def test_an_application_the_master_does_not_list_is_not_run(master_page):
 
 def test_a_master_that_cannot_be_asked_does_not_change_the_message():
     assert master_runs("http://127.0.0.1:9", "app-1")
+
+
+def test_a_nodes_task_on_its_own_worker_is_where_its_rows_were_trained():
+    executors = [{**executor(ui), "id": str(i)} for i, ui in enumerate(WORKER_UIS.values())]
+    node_of_partition = {0: "master", 1: "worker1", 2: "worker2"}
+    where = task_locality(node_of_partition, {0: "0", 1: "1", 2: "2"}, executors, WORKER_UIS)
+    assert {node: w["worker_ui"] for node, w in where.items()} == WORKER_UIS
+    assert where["worker1"] == {"partition": 1, "executor": "1", "worker_ui": "10.0.0.2:8081"}
+
+
+@pytest.mark.parametrize("ran, named", [
+    ({0: "0", 1: "2", 2: "2"}, "worker1"),  # worker1's task ran in worker2's executor
+    ({0: "0", 2: "2"}, "worker1"),          # worker1's task never succeeded
+])
+def test_a_nodes_task_anywhere_else_fails_the_run_naming_the_node(ran, named):
+    executors = [{**executor(ui), "id": str(i)} for i, ui in enumerate(WORKER_UIS.values())]
+    with pytest.raises(ValueError, match=f"the rows of {named} were trained on in executor "):
+        task_locality({0: "master", 1: "worker1", 2: "worker2"}, ran, executors, WORKER_UIS)

@@ -10,7 +10,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
-from nodewise import features, fedavg, federation, schema
+from nodewise import features, fedavg, federation, names, schema, scoring
 from nodewise.slices import IS_TEST, read_slice, slice_path
 from nodewise_cli import generate, split
 
@@ -156,3 +156,54 @@ def test_the_result_is_a_pipeline_model_that_predicts_as_numpy_does(spark, iid, 
     x, _ = fedavg.encode(table)
     assert predicted == np.argmax(x @ coefficients.T + intercepts, axis=1).tolist()
     assert len(set(predicted)) > 1
+
+
+def _cut(split_dir, seed):
+    """Every node's (training rows, test rows) of the slices in `split_dir`, for `seed`."""
+    tables = {node: read_slice(slice_path(split_dir, node), node, seed) for node in NODES}
+    return ({node: t.filter(pa.compute.invert(t.column(IS_TEST))) for node, t in tables.items()},
+            pa.concat_tables([t.filter(t.column(IS_TEST)) for t in tables.values()]))
+
+
+def test_on_iid_slices_fedavg_equals_the_unified_spark_model_within_the_spread_over_seeds(
+        spark, tmp_path):
+    """Five seeds, each its own train/test cut: Spark's pipeline on every node's training
+    rows (what the unified job fits) against 20 rounds of 10 local steps (make's defaults)."""
+    generate.write_csv(str(tmp_path / "jobs.csv"), 3000, 42)
+    split.split_file(str(tmp_path / "jobs.csv"), NODES, str(tmp_path / "split"))
+    unified, federated = [], []
+    for seed in range(1, 6):
+        train, test = _cut(str(tmp_path / "split"), seed)
+        rows = spark.createDataFrame(pa.concat_tables(train.values()).to_pandas())
+        model = features.build_pipeline().fit(rows)
+        unified.append(scoring.evaluation(model, spark.createDataFrame(test.to_pandas()),
+                                          "global")["f1"])
+        nodes, scale = _nodes({node: fedavg.encode(t) for node, t in train.items()})
+        params, _ = _fedavg(nodes, rounds=20, local_steps=10)
+        federated.append(_f1(params, scale, fedavg.encode(test)))
+    gap = abs(np.mean(federated) - np.mean(unified))
+    spread = max(np.std(unified, ddof=1), np.std(federated, ddof=1))
+    assert gap <= spread and gap < 0.01, (unified, federated)
+    assert min(unified) > 0.95
+
+
+def test_a_node_holding_one_label_trains_with_every_label_and_predicts_its_own(spark, tmp_path):
+    """What a label split with a small alpha can leave a node with: no crash, the fixed
+    label schema (three classes), and the one label it saw predicted everywhere."""
+    generate.write_csv(str(tmp_path / "jobs.csv"), 600, 9)
+    table = read_slice(str(tmp_path / "jobs.csv"), "w1", 1)
+    rows = spark.createDataFrame(table.to_pandas())
+    only_low = rows.filter(rows[schema.LABEL] == "Low")
+    for classifier in names.CLASSIFIERS:
+        model = features.build_pipeline(classifier).fit(only_low)
+        assert model.stages[-1].numClasses == len(schema.LABELS), classifier
+        matrix = scoring.confusion_matrix(model, rows)
+        low = schema.LABELS.index("Low")
+        assert [sum(row[j] for row in matrix) for j in range(3)] == \
+            [rows.count() if j == low else 0 for j in range(3)], (classifier, matrix)
+    x, y = fedavg.encode(table.filter(pa.compute.equal(table.column(schema.LABEL), "Low")))
+    [node], scale = _nodes({"w1": (x, y)})
+    params = node.update(fedavg.start_params(3, x.shape[1]), 10)
+    assert np.isfinite(params).all()
+    assert set(np.argmax(fedavg.encode(table)[0] @ fedavg.to_spark_space(params, scale)[0].T
+                         + fedavg.to_spark_space(params, scale)[1], axis=1)) == {low}

@@ -27,6 +27,24 @@ def executor_worker_ui(executor: dict) -> str:
     return urllib.parse.urlsplit(log_url).netloc
 
 
+def task_locality(node_of_partition: dict[int, str], executor_of_partition: dict[int, str],
+                  executors: list[dict], worker_uis: dict[str, str]) -> dict[str, dict]:
+    """Which executor, on which worker, ran the task of each node's rows: `executors` as the
+    REST API's allexecutors lists them. ValueError naming the first node whose task ran on
+    any worker but that node's own (in `worker_uis`), or left no successful task."""
+    workers = {e["id"]: executor_worker_ui(e) for e in executors}
+    where = {}
+    for partition, node in sorted(node_of_partition.items()):
+        executor = executor_of_partition.get(partition)
+        worker = workers.get(executor, "")
+        if worker_uis and worker != worker_uis.get(node):
+            raise ValueError(f"the rows of {node} were trained on in executor {executor} of "
+                             f"the worker at {worker or '?'}, not on {node}'s worker "
+                             f"({worker_uis.get(node)})")
+        where[node] = {"partition": partition, "executor": executor, "worker_ui": worker}
+    return where
+
+
 def nodes_without_executor(executors: list[dict], nodes: list[str],
                            worker_uis: dict[str, str]) -> list[str]:
     """The nodes with no executor among `executors`; by count when worker UIs are not known."""
