@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from nodewise.names import COMBINED  # noqa: E402
 from nodewise_cli.paths import (  # noqa: E402,F401
@@ -149,6 +150,7 @@ def rounds_plot(rounds: pd.DataFrame, path: str) -> str:
     figure, axis = plt.subplots(figsize=(7, 4))
     for seed, run in rounds.groupby("seed"):
         axis.plot(run["round"], run["loss"], marker="o", markersize=3, label=f"seed {seed}")
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # rounds are whole
     axis.set_xlabel("round")
     axis.set_ylabel("global training loss")
     axis.legend()

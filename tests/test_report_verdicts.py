@@ -28,6 +28,7 @@ def test_verdict_reports_a_tie_within_the_spread():
     lines = verdicts.verdict(summary)
     assert lines[0] == "On the global test set unified, w1 tie at a mean F1 of 0.9850 over 2 seed(s)."
     assert lines[1].endswith("so the difference does not exceed the spread over seeds.")
+    assert lines[1].startswith("The unified model is level with the per-node models' mean (0.9850);")
 
 
 def test_verdict_compares_the_average_with_unified_and_names_the_reference():

@@ -64,6 +64,8 @@ def _best_words(spark: pd.DataFrame) -> str:
 
 
 def _relative(gap: float) -> str:
+    if abs(gap) < TIE:
+        return "level with"
     return f"{abs(gap):.4f} {'above' if gap >= 0 else 'below'}"
 
 
