@@ -132,18 +132,21 @@ report: $(READY) ## Write reports/summary.csv, report.md, report.html and figure
 	$(USE_CLUSTER)
 	$(NODEWISE) report --classifier $(MODEL) --feature-set $(FEATURES) --inventory $(INVENTORY)
 
-bench: $(READY) ## Time unified, per-node and scikit-learn fits (BENCH_ROWS, BENCH_RUNS): reports/bench.*
+bench: $(READY) ## Time unified, fedavg, per-node, average and scikit-learn fits (BENCH_ROWS, BENCH_RUNS): reports/bench.*
 	$(NODEWISE) bench $(foreach rows,$(BENCH_ROWS),--rows $(rows)) --runs $(BENCH_RUNS)
 
 guard-SPLIT-ALPHA:
 	@case "$(SPLIT)" in label|quantity) ;; *) echo "make sweep needs SPLIT=label or SPLIT=quantity" \
 		"(the splits with an ALPHA), not SPLIT=$(SPLIT)"; exit 2;; esac
+	@test -n "$(strip $(ALPHAS))" || { echo "ALPHAS is empty: make sweep ALPHAS=\"100 1 0.3 0.1\""; exit 2; }
 
 sweep: $(READY) guard-SPLIT-ALPHA ## Train every model at each of ALPHAS (SPLIT=label|quantity, SEEDS) on the cluster that is up; the report draws F1 against alpha
 	$(foreach alpha,$(ALPHAS),$(MAKE) data push-data train-nodes train-unified train-federated evaluate \
 		ALPHA=$(alpha) SPLIT=$(SPLIT) SPLIT_SEED=$(SPLIT_SEED) SEEDS="$(SEEDS)" SOURCE="$(SOURCE)" \
 		ROWS=$(ROWS) SEED=$(SEED) ROUNDS=$(ROUNDS) LOCAL_STEPS=$(LOCAL_STEPS) MODEL=$(MODEL) \
-		FEATURES=$(FEATURES) INVENTORY=$(INVENTORY) && ) \
+		FEATURES=$(FEATURES) INVENTORY=$(INVENTORY) \
+		|| { echo "make sweep: alpha $(alpha) failed (the runs of the alphas before it are kept)"; \
+		exit 2; }; ) \
 	$(MAKE) report MODEL=$(MODEL) FEATURES=$(FEATURES) INVENTORY=$(INVENTORY)
 
 demo: $(READY) ## The whole comparison on three local nodes (leaves the cluster up)

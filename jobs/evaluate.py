@@ -9,7 +9,9 @@ no row leaves its node. Run on the node (ansible/playbooks/evaluate.yml):
         --node worker1 --data-dir /opt/nodewise/data --out-dir /opt/nodewise
 
 Reads models/<run_id>.json and .tar.gz; writes evals/eval-<run_id>-on-<node>.json.
-A model already scored on this node is skipped.
+A model already scored on this node is skipped, and so is a model trained on other
+slices than the node holds now (after another make data): its test rows are not
+these, and its score would be filed under the split it trained on.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import logging
 import os
 import sys
 
-from nodewise import federation, metrics, model_io, names, runs, schema, scoring
+from nodewise import combining, federation, manifest, metrics, model_io, names, runs, schema, scoring
 from nodewise.jobcli import Stopwatch, session, setup_logging
 from nodewise.slices import IS_TEST, load_slice, slice_path
 
@@ -35,14 +37,27 @@ def parse_args(argv):
     return args.parse_args(argv)
 
 
-def pending_models(out_dir: str, node: str) -> list[dict]:
-    """Info of every committed model that can be loaded here and has no evaluation on
-    this node yet; says which models it leaves out."""
+def pending_models(out_dir: str, node: str, data_dir: str) -> list[dict]:
+    """Info of every committed model that can be loaded here, was trained on the slices
+    this node holds and has no evaluation on this node yet; says which it leaves out."""
     infos, notes = runs.read_model_infos(out_dir)
     for note in notes:
         log.warning("%s", note)
-    return [info for run_id, info in infos.items()
-            if not os.path.exists(runs.evaluation_path(out_dir, run_id, node))]
+    pending = [info for run_id, info in infos.items()
+               if not os.path.exists(runs.evaluation_path(out_dir, run_id, node))]
+    held = _held_slices(data_dir)
+    for info in [i for i in pending if held and combining.split_key(i) not in ("", held)]:
+        log.warning("%s: not scored on %s: trained on other slices than the node holds now "
+                    "(another make data since); make data with its split and make push-data "
+                    "score it", info["run_id"], node)
+        pending.remove(info)
+    return pending
+
+
+def _held_slices(data_dir: str) -> str:
+    """The sha256 of the slices' manifest this node holds ("" without one)."""
+    path = manifest.manifest_path(data_dir)
+    return manifest.sha256_of(path) if os.path.exists(path) else ""
 
 
 def load(spark, out_dir: str, info: dict):
@@ -70,7 +85,7 @@ def run(spark, args) -> list[dict]:
     path = slice_path(args.data_dir, args.node)
     test_parts = {}
     records = []
-    for info in pending_models(args.out_dir, args.node):
+    for info in pending_models(args.out_dir, args.node, args.data_dir):
         seed = info["seed"]
         if seed not in test_parts:
             rows = load_slice(spark, path, args.node, seed)

@@ -131,11 +131,15 @@ def _submit(root: str, node: str, master: str, script: str, *args: str) -> list[
 
 
 def cluster_argv(root: str, script: str, *args: str) -> list[str]:
-    """A job on the sandbox cluster, submitted from the master as make's playbooks do."""
+    """A job on the sandbox cluster, submitted from the master as make's playbooks do, with
+    each node's worker UI (the unified job waits for an executor on each; fedavg checks
+    that each node's rows were trained on there)."""
     port = sandbox.ports(PORT_BASE)
+    worker_uis = [flag for i, node in enumerate(sandbox.NODES, 1)
+                  for flag in ("--worker-ui", f"{node}=127.0.0.1:{port['master_ui'] + i}")]
     return _submit(root, sandbox.NODES[0], f"spark://127.0.0.1:{port['master']}", script,
                    "--nodes", ",".join(sandbox.NODES),
-                   "--master-ui", f"http://127.0.0.1:{port['master_ui']}", *args)
+                   "--master-ui", f"http://127.0.0.1:{port['master_ui']}", *worker_uis, *args)
 
 
 def unified_argv(root: str) -> list[str]:

@@ -74,8 +74,25 @@ def test_evaluate_skips_models_it_already_scored(node_root):
     assert records(node_root / "evals") == before
 
 
-def _sliced(tmp_path, node: str, rows: int = 100):
-    generate.write_csv(str(tmp_path / "jobs.csv"), rows, seed=5)
+def test_evaluate_never_scores_a_model_on_slices_it_was_not_trained_on(tmp_path):
+    """After another make data (here: other rows) the node's test part is not the model's."""
+    _sliced(tmp_path, "w1")
+    trained = submit(tmp_path, "train_node.py", "--node", "w1", "--data-dir",
+                     str(tmp_path / "data"), "--out-dir", str(tmp_path), "--seed", "1")
+    assert trained.returncode == 0, trained.stdout[-3000:]
+    [record] = records(tmp_path / "runs")
+    _sliced(tmp_path, "w1", seed=6)
+    scored = submit(tmp_path, "evaluate.py", "--node", "w1", "--data-dir",
+                    str(tmp_path / "data"), "--out-dir", str(tmp_path))
+    assert scored.returncode == 0, scored.stdout[-3000:]
+    assert (f"{record['run_id']}: not scored on w1: trained on other slices than the node holds "
+            "now") in scored.stdout + scored.stderr
+    assert "scored 0 model(s) on w1" in scored.stdout + scored.stderr
+    assert not (tmp_path / "evals").exists() or not list((tmp_path / "evals").iterdir())
+
+
+def _sliced(tmp_path, node: str, rows: int = 100, seed: int = 5):
+    generate.write_csv(str(tmp_path / "jobs.csv"), rows, seed=seed)
     split.split_file(str(tmp_path / "jobs.csv"), [node], str(tmp_path / "data"))
     return tmp_path / "data" / f"jobs_{node}.csv"
 

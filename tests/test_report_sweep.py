@@ -17,19 +17,21 @@ POOR = [[20, 30, 0], [10, 80, 10], [0, 30, 20]]         # about 0.6
 ONE_LABEL = [[0, 50, 0], [0, 100, 0], [0, 50, 0]]       # predicts Medium only
 
 
-def _split(alpha, sha="a"):
+def _split(alpha, sha="a", rows=300):
     return {"kind": "label", "alpha": alpha, "seed": 42,
-            "manifest_sha256": f"{sha}{alpha:g}".ljust(64, "0")}  # each make data's own
+            "manifest_sha256": f"{sha}{alpha:g}{rows}".ljust(64, "0"),  # each make data's own
+            "labels_per_node": {"master": {"Low": rows // 3}, "w1": {"High": rows - rows // 3}}}
 
 
 def _runs(runs_dir, alpha, seed, unified, node, *, sha="a", finished="2026-01-01T10:00:00Z",
-          classifier="logistic_regression"):
+          classifier="logistic_regression", rows=300):
     """A unified run and w1's run (scored on the nodes) on the label split at `alpha`."""
-    tag = f"{alpha:g}-{seed}-{sha}-{classifier[0]}"
+    tag = f"{alpha:g}-{seed}-{sha}-{classifier[0]}-{rows}"
+    split = _split(alpha, sha, rows)
     write_train(runs_dir, f"unified-{tag}", "unified", seed, unified, eval_set="global",
-                train_nodes=["master", "w1"], split=_split(alpha, sha), finished_at=finished,
+                train_nodes=["master", "w1"], split=split, finished_at=finished,
                 classifier=classifier)
-    write_train(runs_dir, f"w1-{tag}", "w1", seed, node, eval_set="local", split=_split(alpha, sha),
+    write_train(runs_dir, f"w1-{tag}", "w1", seed, node, eval_set="local", split=split,
                 finished_at=finished, classifier=classifier)
     write_evaluation(runs_dir, f"w1-{tag}", "w1", seed, "master", node)
 
@@ -45,6 +47,7 @@ def swept(tmp_path):
     _runs(runs_dir, 0.1, 2, FAIR, ONE_LABEL, finished="2026-01-02T10:00:00Z")
     _runs(runs_dir, 0.1, 1, POOR, POOR, sha="o", finished="2025-12-01T10:00:00Z")  # older slices
     _runs(runs_dir, 1, 1, POOR, POOR, classifier="decision_tree")  # another classifier
+    _runs(runs_dir, 1, 1, POOR, POOR, rows=30000)  # another dataset (ROWS=30000)
     write_train(runs_dir, "unified-iid", "unified", 1, POOR, eval_set="global")  # no split named
     return runs_dir
 
@@ -60,7 +63,7 @@ def _frame(runs_dir):
 def test_the_sweep_takes_each_alphas_latest_slices_of_one_configuration_and_split(swept):
     frame, notes = _frame(swept)
     assert sorted(set(frame.alpha)) == [0.1, 100.0]
-    assert len(frame) == 8  # 2 alphas x 2 models x 2 seeds: no tree, no iid run, no old slices
+    assert len(frame) == 8  # 2 alphas x 2 models x 2 seeds: no tree, iid run, other rows, old slices
     assert notes == ["Sweep: left out 2 run(s) at alpha 0.1 on older slices of the same split "
                      "(another make data); the latest slices' runs count."]
 
@@ -112,6 +115,12 @@ def test_make_report_writes_the_sweep_section_csv_and_figure(swept, tmp_path):
         rows = list(csv.DictReader(handle))
     assert len(rows) == 8 and set(rows[0]) == {"alpha", "model", "seed", "f1"}
     assert (out / "f1_against_alpha.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a later report without a sweep takes the sweep's files away with its section
+    for path in swept.glob("*-0.1-*"):
+        path.unlink()
+    assert run_report(swept, out, "--classifier", "logistic_regression").exit_code == 0
+    assert "## F1 against alpha" not in (out / "report.md").read_text(encoding="utf-8")
+    assert not (out / "sweep.csv").exists() and not (out / "f1_against_alpha.png").exists()
 
 
 def test_with_several_nodes_the_sentence_names_the_worst_and_best_per_node_means():
@@ -126,3 +135,18 @@ def test_with_several_nodes_the_sentence_names_the_worst_and_best_per_node_means
         "the one-shot average's 0.9700 to 0.6000; the worst per-node model's 0.8000 to 0.3000 "
         "(the best's 0.9000 to 0.5000).")
     assert list(sweep.sweep_means(frame).columns) == ["unified", "fedavg", "average", "n1", "n2"]
+    # a model missing at either end is left out of the sentence, never printed as nan
+    partial = frame[~((frame.model.isin(["n2", "fedavg"])) & (frame.alpha == 0.1))]
+    assert sweep.sweep_words(partial) == (
+        "From alpha 1 (nearly alike slices) to alpha 0.1 (the most unlike), the mean F1 on the "
+        "global test set goes: the unified model's 0.9900 to 0.9500; the one-shot average's "
+        "0.9700 to 0.6000; the per-node model n1's 0.9000 to 0.3000.")
+
+
+def test_fedavg_with_other_rounds_at_some_alphas_is_noted():
+    def fedavg(alpha, rounds):
+        return {"model": "fedavg", "params": {"rounds": rounds, "local_steps": 10}}
+    assert sweep._fedavg_settings_notes({1.0: [fedavg(1.0, 20)], 0.1: [fedavg(0.1, 20)]}) == []
+    assert sweep._fedavg_settings_notes({1.0: [fedavg(1.0, 20)], 0.1: [fedavg(0.1, 3)]}) == [
+        "Sweep: fedavg ran with different settings at different alphas (ROUNDS, LOCAL_STEPS: "
+        "20, 10, 3, 10)."]

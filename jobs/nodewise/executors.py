@@ -36,6 +36,9 @@ def task_locality(node_of_partition: dict[int, str], executor_of_partition: dict
     where = {}
     for partition, node in sorted(node_of_partition.items()):
         executor = executor_of_partition.get(partition)
+        if executor is None:
+            raise ValueError(f"no task that trained on the rows of {node} (partition "
+                             f"{partition}) succeeded, so where they were read is unknown")
         worker = workers.get(executor, "")
         if worker_uis and worker != worker_uis.get(node):
             raise ValueError(f"the rows of {node} were trained on in executor {executor} of "

@@ -9,6 +9,7 @@ summary into tables and sentences; `render` puts report.md together.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import typing
 
@@ -75,11 +76,17 @@ def write(runs_dir: str, out_dir: str, split_dir: str, classifier: str | None = 
 def _write_sweep(every_train: list[dict], chosen: dict, evaluations: list[dict], out_dir: str,
                  notes: list[str]):
     """The sweep's rows (F1 per alpha, model and seed) into sweep.csv, when the records hold
-    `chosen`'s split at two alphas or more; its notes go to `notes`."""
+    `chosen`'s split at two alphas or more; its notes go to `notes`. Without a sweep, an
+    earlier report's sweep.csv and figure go: they would contradict this report."""
     runs_by_alpha, sweep_notes = sweep.sweep_runs(every_train, chosen)
-    notes += sweep_notes
     swept = sweep.sweep_frame(runs_by_alpha, evaluations)
-    if not swept.empty:
-        with atomic_path(os.path.join(out_dir, SWEEP_CSV)) as partial:
-            swept.to_csv(partial, index=False)
+    if swept.empty:
+        for name in (SWEEP_CSV, SWEEP_PNG):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(out_dir, name))
+        return swept
+    notes += [*sweep_notes, "The runs of this split at other alphas are compared in "
+                            "\"F1 against alpha\"."]
+    with atomic_path(os.path.join(out_dir, SWEEP_CSV)) as partial:
+        swept.to_csv(partial, index=False)
     return swept

@@ -14,7 +14,7 @@ import collections
 import pandas as pd
 
 from nodewise import combining
-from nodewise.names import AVERAGE, FEDAVG, UNIFIED
+from nodewise.names import AVERAGE, FEDAVG, UNIFIED, VOTE
 from nodewise_cli.report import records
 from nodewise_cli.report.tables import mean_std
 
@@ -24,9 +24,12 @@ COLUMNS = ["alpha", "model", "seed", "f1"]
 
 
 def _family(record: dict) -> tuple:
-    """What two runs must share to belong to one sweep: everything but the alpha."""
+    """What two runs must share to belong to one sweep: everything but the alpha, that is the
+    classifier, features, split kind and seed, the nodes and the dataset's rows."""
     split = record.get("split") or {}
-    return (*records.configuration(record), split.get("kind"), split.get("seed"))
+    owned = split.get("labels_per_node") or {}
+    return (*records.configuration(record), split.get("kind"), split.get("seed"),
+            tuple(sorted(owned)), sum(sum(labels.values()) for labels in owned.values()))
 
 
 def sweep_runs(trains: list[dict], chosen: dict) -> tuple[dict[float, list[dict]], list[str]]:
@@ -50,7 +53,18 @@ def sweep_runs(trains: list[dict], chosen: dict) -> tuple[dict[float, list[dict]
         if older:
             notes.append(f"Sweep: left out {older} run(s) at alpha {alpha:g} on older slices of "
                          f"the same split (another make data); the latest slices' runs count.")
-    return chosen_runs, notes
+    return chosen_runs, notes + _fedavg_settings_notes(chosen_runs)
+
+
+def _fedavg_settings_notes(runs_by_alpha: dict[float, list[dict]]) -> list[str]:
+    """A note when fedavg ran with other ROUNDS or LOCAL_STEPS at some alphas than at others."""
+    settings = {(p.get("rounds"), p.get("local_steps"))
+                for runs in runs_by_alpha.values() for r in runs if r["model"] == FEDAVG
+                for p in [r.get("params") or {}]}
+    if len(settings) < 2:
+        return []
+    return ["Sweep: fedavg ran with different settings at different alphas (ROUNDS, LOCAL_STEPS: "
+            f"{', '.join(f'{r}, {s}' for r, s in sorted(settings, key=str))})."]
 
 
 def sweep_frame(runs_by_alpha: dict[float, list[dict]], evaluations: list[dict]) -> pd.DataFrame:
@@ -94,11 +108,12 @@ def sweep_words(frame: pd.DataFrame) -> str:
     and the per-node models' (worst and best) mean F1, in words."""
     means = sweep_means(frame)
     high, low = means.index.max(), means.index.min()
+    at_both_ends = means.loc[[high, low]].notna().all()
     parts = [f"{words} {means.loc[high, model]:.4f} to {means.loc[low, model]:.4f}"
              for model, words in ((UNIFIED, "the unified model's"), (FEDAVG, "fedavg's"),
-                                  (AVERAGE, "the one-shot average's"))
-             if model in means and means[model].notna()[[high, low]].all()]
-    nodes = [model for model in means.columns if records.is_per_node(model)]
+                                  (AVERAGE, "the one-shot average's"), (VOTE, "the vote's"))
+             if model in means and at_both_ends[model]]
+    nodes = [model for model in means.columns if records.is_per_node(model) and at_both_ends[model]]
     if len(nodes) == 1:
         parts.append(f"the per-node model {nodes[0]}'s {means.loc[high, nodes[0]]:.4f} to "
                      f"{means.loc[low, nodes[0]]:.4f}")

@@ -139,7 +139,7 @@ def _ownership_cost(global_rows: pd.DataFrame, per_node: list[str]) -> list[str]
     low, high = unified - nodes.max(), unified - nodes.min()
     spread = _spread(scores.loc[[UNIFIED, *per_node], "std"])
     where = _where(global_rows, models, seeds, who="all")
-    if high <= 0:
+    if high < TIE:
         return [f"Training on one node's rows alone costs no F1 against the unified model here"
                 f"{where}: every per-node model scores at least as well."]
     if spread is not None and high <= spread:
@@ -165,7 +165,7 @@ def _fedavg_back(gap: float, low: float, spread: float | None) -> str:
     """How much of the per-node models' shortfall federated averaging wins back: it ends
     `gap` below unified, the best per-node model `low` below."""
     said = "federated averaging, with no row moved either, "
-    if gap <= 0:
+    if gap < TIE:
         return said + "gets all of it back."
     if gap >= low:
         return said + f"ends {gap:.4f} below the unified model, no better than the best per-node model."
