@@ -14,10 +14,12 @@ import re
 
 _IMAGE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\((?P<src>[^)]+)\)$")
 _CODE = re.compile(r"`([^`]+)`")
+# A cell that starts with a number ("0.9933 ± 0.0019", "2.84 s", "-3", "n/a" is not one).
+_NUMBER = re.compile(r"^[-+−]?\.?\d")
 _STYLE = ("body{font-family:sans-serif;max-width:70em;margin:2em auto;line-height:1.4}"
           "table{border-collapse:collapse;margin:1em 0}"
-          "td,th{border:1px solid #bbb;padding:.25em .6em;text-align:right}"
-          "th{background:#eee}td:first-child,th:first-child{text-align:left}"
+          "td,th{border:1px solid #bbb;padding:.25em .6em;text-align:left}"
+          "th{background:#eee}td.number{text-align:right}"
           "img{max-width:100%}")
 
 
@@ -30,10 +32,15 @@ def _cells(line: str) -> list[str]:
     return [_text(cell.strip()) for cell in line.strip().strip("|").split("|")]
 
 
+def _cell(cell: str) -> str:
+    """A body cell: numbers right-aligned, so their digits line up; text left-aligned."""
+    return f'<td class="number">{cell}</td>' if _NUMBER.match(cell) else f"<td>{cell}</td>"
+
+
 def _table(lines: list[str]) -> str:
     header, rows = _cells(lines[0]), [_cells(line) for line in lines[2:]]
     head = "".join(f"<th>{cell}</th>" for cell in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 

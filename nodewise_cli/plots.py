@@ -64,7 +64,8 @@ def f1_plot(summary: pd.DataFrame, path: str) -> str:
     axis.set_ylim(low, 1.0)
     axis.set_ylabel("weighted F1 (mean ± std over seeds)")
     axis.set_title("F1 per model")
-    axis.legend(loc="lower right")
+    # Below the axis: inside, it covers the bars of whichever models sit in its corner.
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
     return save_figure(figure, path)
 
 

@@ -122,11 +122,14 @@ def test_plots_work_with_one_nodes_local_run_alone(tmp_path):
 def test_report_html_is_one_self_contained_page(tmp_path):
     summary = summary_of([("unified", 1, 0.99), ("unified", 2, 0.98), ("w1", 1, 0.95)])
     figures = plots.all_plots(summary, str(tmp_path))
-    markdown = ("# Title\n\nSome words.\n\n| model | F1 |\n|---|---|\n| unified | 0.99 |\n"
-                "| w1 | 0.95 |\n\n" + "\n".join(f"![{n}]({n})" for n in figures) + "\n")
+    markdown = ("# Title\n\nSome words.\n\n| model | F1 | engine |\n|---|---|---|\n"
+                "| unified | 0.99 ± 0.01 | Spark |\n| w1 | -0.5 | `local[*]` |\n\n"
+                + "\n".join(f"![{n}]({n})" for n in figures) + "\n")
     page = html.markdown_to_html(markdown, str(tmp_path))
     assert "<h1>Title</h1>" in page and "<p>Some words.</p>" in page
-    assert "<tr><td>unified</td><td>0.99</td></tr>" in page
+    # Numbers right-aligned, text left-aligned.
+    assert '<tr><td>unified</td><td class="number">0.99 ± 0.01</td><td>Spark</td></tr>' in page
+    assert '<tr><td>w1</td><td class="number">-0.5</td><td><code>local[*]</code></td></tr>' in page
     assert page.count('src="data:image/png;base64,') == 3
     assert re.findall(r'(?:src|href)="(?!data:)', page) == []  # nothing to fetch
 
