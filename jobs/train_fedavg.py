@@ -4,7 +4,10 @@ which every node improves the global model on its own rows, which never leave it
 Run on the master host in client mode (ansible/playbooks/train_federated.yml):
 
     spark-submit --master spark://<master address>:7077 --py-files nodewise.zip \
-        jobs/train_fedavg.py --nodes master,worker1,worker2 --out-dir /opt/nodewise --seed 1
+        jobs/train_fedavg.py --nodes master,worker1,worker2 --out-dir /opt/nodewise \
+        --seed 1 --seed 2
+
+Each seed is trained in turn in the one application: the executors start once.
 
 One barrier stage holds every round. It runs a task in every executor slot; each
 task learns its node from NODEWISE_NODE (set by its worker), and the first task
@@ -39,12 +42,23 @@ import pyarrow.compute as pc
 from pyspark import BarrierTaskContext
 
 from nodewise import executors, features, fedavg, federation, manifest, names, resources, runs, schema
-from nodewise.jobcli import Stopwatch, add_cluster_options, cluster_parser, parse_cluster_args, phase, run_job
+from nodewise.jobcli import (
+    SeedClock,
+    Stopwatch,
+    add_cluster_options,
+    app_name,
+    cluster_parser,
+    each_seed,
+    parse_cluster_args,
+    phase,
+    run_job,
+    seed_group,
+)
 from nodewise.slices import IS_TEST, read_slice, slice_path
 
 log = logging.getLogger("train_fedavg")
 
-ROUNDS_GROUP = "nodewise-fedavg"  # job group of the barrier stage that runs the rounds
+ROUNDS_GROUP = "rounds"  # job group (of a seed) of the barrier stage that runs the rounds
 
 
 def parse_args(argv):
@@ -111,52 +125,59 @@ def rounds_on_every_node(seed: int, feature_set: str, rounds: int, local_steps: 
     return task
 
 
-def check_locality(spark, node_of_partition: dict[int, str], worker_uis: dict[str, str]) -> dict:
-    """Which executor, on which worker, ran each node's rounds (from Spark's REST API);
-    ValueError naming a node whose rows were handled anywhere but on its own worker."""
+def check_locality(spark, seed: int, node_of_partition: dict[int, str],
+                   worker_uis: dict[str, str]) -> dict:
+    """Which executor, on which worker, ran each node's rounds of `seed` (from Spark's REST
+    API); ValueError naming a node whose rows were handled anywhere but on its own worker."""
     api = resources.application_api(spark)
-    stage = resources.first_stage_of_group(api, ROUNDS_GROUP)
+    stage = resources.first_stage_of_group(api, seed_group(seed, ROUNDS_GROUP))
     ran = {task["index"]: task["executorId"] for task in resources.stage_tasks(api, stage)
            if task.get("status") == "SUCCESS"}
     return executors.task_locality(node_of_partition, ran,
                                    resources.get_json(f"{api}/allexecutors"), worker_uis)
 
 
-def run(spark, args, watch: Stopwatch) -> dict:
+def run(spark, args, watch: Stopwatch) -> None:
     expected = manifest.read(args.manifest)
     split = manifest.split_identity(args.manifest)
     slots = executors.wait_for_executors(spark, args.nodes, args.worker_uis, args.wait_seconds,
                                          args.master_ui)
     with executors.Watchdog(spark, args.nodes, args.worker_uis, args.lost_seconds) as watchdog:
         try:
-            phase(spark, ROUNDS_GROUP, f"{args.rounds} rounds of federated averaging, each "
-                                       "node on its own rows")
-            fit_watch = Stopwatch()
-            task = rounds_on_every_node(args.seed, args.feature_set, args.rounds, args.local_steps)
-            replies = [json.loads(reply) for reply in spark.sparkContext.parallelize(
-                range(slots), slots).barrier().mapPartitions(task).collect()]
-            fit_seconds = fit_watch.seconds()
+            each_seed(spark, args.seeds, watch, lambda seed, clock: train(
+                spark, args, seed, clock, expected, split, slots))
         except Exception as error:
             watchdog.raise_if_fired(error)
             raise
-    return record_run(spark, args, watch, replies, fit_seconds, expected, split, slots)
 
 
-def record_run(spark, args, watch, replies, fit_seconds, expected, split, slots) -> dict:
+def train(spark, args, seed: int, clock: SeedClock, expected, split, slots) -> dict:
+    phase(spark, seed, ROUNDS_GROUP, f"{args.rounds} rounds of federated averaging, each "
+                                     "node on its own rows")
+    fit_watch = Stopwatch()
+    task = rounds_on_every_node(seed, args.feature_set, args.rounds, args.local_steps)
+    replies = [json.loads(reply) for reply in spark.sparkContext.parallelize(
+        range(slots), slots).barrier().mapPartitions(task).collect()]
+    fit_seconds = fit_watch.seconds()
+    phase(spark, seed, "record", "build, save and record the model")
+    return record_run(spark, args, seed, clock, replies, fit_seconds, expected, split, slots)
+
+
+def record_run(spark, args, seed, clock, replies, fit_seconds, expected, split, slots) -> dict:
     working = {reply["node"]: reply for reply in replies if reply["node"]}
     manifest.require_rows(expected, {node: r["rows"] for node, r in working.items()},
                           args.nodes, "read")
-    locality = check_locality(spark, {r["partition"]: node for node, r in working.items()},
+    locality = check_locality(spark, seed, {r["partition"]: node for node, r in working.items()},
                               args.worker_uis)
     result = next(reply for reply in replies if reply["params"] is not None)
     coefficients, intercepts = fedavg.to_spark_space(np.array(result["params"]),
                                                      np.array(result["scale"]))
-    run_id = runs.new_run_id(names.FEDAVG, args.seed)
+    run_id = runs.new_run_id(names.FEDAVG, seed)
     model = federation.pipeline_of(spark, coefficients, intercepts, f"fedavg_{run_id}",
                                    args.feature_set)
     train_per_node = {node: working[node]["train_rows"] for node in args.nodes}
     record = {
-        "kind": "train", "run_id": run_id, "model": names.FEDAVG, "seed": args.seed,
+        "kind": "train", "run_id": run_id, "model": names.FEDAVG, "seed": seed,
         "master": spark.sparkContext.master, "classifier": names.LOGISTIC_REGRESSION,
         "feature_set": args.feature_set, "split": split, "train_nodes": args.nodes,
         "rows_per_node": train_per_node, "train_rows": sum(train_per_node.values()),
@@ -168,14 +189,16 @@ def record_run(spark, args, watch, replies, fit_seconds, expected, split, slots)
         "evaluation": None,  # scored on the nodes' test parts, by make evaluate
         "task_slots": slots, "locality": locality,
         "work_per_node": resources.work_per_node(
-            spark, ROUNDS_GROUP, {r["partition"]: node for node, r in working.items()},
+            spark, seed_group(seed, ROUNDS_GROUP), seed_group(seed),
+            {r["partition"]: node for node, r in working.items()},
             {node: r["rows"] for node, r in working.items()}),
         "cluster": resources.cluster_capacity(args.master_ui),
-        "resources": resources.application_resources(spark), "versions": runs.versions(spark),
+        "resources": resources.application_resources(spark, seed_group(seed)),
+        "versions": runs.versions(spark),
     }
     runs.save_model(model, args.out_dir, record)
     record["finished_at"] = runs.utc_now()
-    record["total_seconds"] = watch.seconds()
+    record.update(clock.timing())
     runs.write_json(runs.record_path(args.out_dir, run_id), record)
     runs.commit_model(args.out_dir, record)
     log.info("run %s: %d rounds over %s, fit %.2f s, global training loss %.4f to %.4f", run_id,
@@ -185,7 +208,7 @@ def record_run(spark, args, watch, replies, fit_seconds, expected, split, slots)
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    return run_job(f"nodewise-train-fedavg-s{args.seed}", log,
+    return run_job(app_name("train-fedavg", args.seeds), log,
                    lambda spark, watch: run(spark, args, watch))
 
 

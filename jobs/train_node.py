@@ -3,9 +3,10 @@
 Run on the node itself (the playbook ansible/playbooks/train_node.yml does):
 
     spark-submit --master 'local[*]' --py-files nodewise.zip jobs/train_node.py \
-        --node worker1 --data-dir /opt/nodewise/data --out-dir /opt/nodewise --seed 1
+        --node worker1 --data-dir /opt/nodewise/data --out-dir /opt/nodewise --seed 1 --seed 2
 
-Writes runs/<run_id>.json and models/<run_id>.tar.gz under --out-dir.
+Each seed is trained in turn in the one application, and writes its own
+runs/<run_id>.json and models/<run_id>.tar.gz under --out-dir.
 """
 
 from __future__ import annotations
@@ -15,7 +16,17 @@ import os
 import sys
 
 from nodewise import features, manifest, runs, training
-from nodewise.jobcli import Stopwatch, parser, run_job, tune_for_size
+from nodewise.jobcli import (
+    SeedClock,
+    Stopwatch,
+    app_name,
+    each_seed,
+    parse,
+    parser,
+    phase,
+    run_job,
+    tune_for_size,
+)
 from nodewise.slices import IS_TEST, load_slice, slice_path
 
 log = logging.getLogger("train_node")
@@ -25,7 +36,7 @@ def parse_args(argv):
     args = parser("Train a per-node model on this node's slice.")
     args.add_argument("--node", required=True, help="inventory name of this node")
     args.add_argument("--data-dir", required=True, help="directory holding jobs_<node>.csv")
-    return args.parse_args(argv)
+    return parse(args, argv)
 
 
 def extract(spark, data_dir: str, node: str, seed: int):
@@ -43,25 +54,35 @@ def train(train_rows, classifier: str, feature_set: str, small: bool):
     return model, watch.seconds()
 
 
-def run(spark, args, watch: Stopwatch) -> dict:
+def run(spark, args, watch: Stopwatch) -> None:
     expected = manifest.read(manifest.manifest_path(args.data_dir))
     split = manifest.split_identity(manifest.manifest_path(args.data_dir))
-    rows, n_train, n_test = extract(spark, args.data_dir, args.node, args.seed)
+    each_seed(spark, args.seeds, watch,
+              lambda seed, clock: train_seed(spark, args, seed, clock, expected, split))
+
+
+def train_seed(spark, args, seed: int, clock: SeedClock, expected: dict[str, int],
+               split: dict) -> dict:
+    phase(spark, seed, "read", "read this node's slice")
+    rows, n_train, n_test = extract(spark, args.data_dir, args.node, seed)
     manifest.require_rows(expected, {args.node: n_train + n_test}, [args.node], "read")
     train_rows, test_rows = rows.filter(~rows[IS_TEST]), rows.filter(rows[IS_TEST])
     if n_train == 0:
         raise ValueError(f"node {args.node}: no training rows in "
                          f"{slice_path(args.data_dir, args.node)}")
     small = tune_for_size(spark, os.path.getsize(slice_path(args.data_dir, args.node)))
+    phase(spark, seed, "fit", f"fit the {args.classifier} pipeline")
     model, fit_seconds = train(train_rows, args.classifier, args.feature_set, small)
     manifest.require_rows({args.node: n_train}, {args.node: train_rows.count()}, [args.node],
                           "after the fit", "it read")
+    phase(spark, seed, "score", "score the model on this node's test part")
     record = training.finish_run(
-        model, test_rows, "local", args.out_dir, watch,
-        run_id=runs.new_run_id(args.node, args.seed), model=args.node, seed=args.seed,
+        model, test_rows, "local", args.out_dir, clock,
+        run_id=runs.new_run_id(args.node, seed), model=args.node, seed=seed,
         train_nodes=[args.node], rows_per_node={args.node: n_train}, train_rows=n_train,
         fit_seconds=fit_seconds, classifier=args.classifier, feature_set=args.feature_set,
         split=split)
+    rows.unpersist()
     log.info("run %s: %d training rows, fit %.2f s, local F1 %.4f",
              record["run_id"], n_train, fit_seconds, record["evaluation"]["f1"])
     return record
@@ -69,7 +90,7 @@ def run(spark, args, watch: Stopwatch) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    return run_job(f"nodewise-train-node-{args.node}-s{args.seed}", log,
+    return run_job(app_name(f"train-node-{args.node}", args.seeds), log,
                    lambda spark, watch: run(spark, args, watch),
                    failures=(ValueError, FileNotFoundError))
 

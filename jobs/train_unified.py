@@ -3,7 +3,10 @@
 Run on the master host in client mode (ansible/playbooks/train_unified.yml):
 
     spark-submit --master spark://<master address>:7077 --py-files nodewise.zip \
-        jobs/train_unified.py --nodes master,worker1,worker2 --out-dir /opt/nodewise --seed 1
+        jobs/train_unified.py --nodes master,worker1,worker2 --out-dir /opt/nodewise \
+        --seed 1 --seed 2
+
+Each seed is trained in turn in the one application: the executors start once.
 
 No shared filesystem is needed: a barrier stage runs one task in every
 executor slot, each task learns its node from NODEWISE_NODE (set by its
@@ -22,12 +25,16 @@ from pyspark.sql import functions as F
 
 from nodewise import checks, executors, features, manifest, names, resources, runs, training
 from nodewise.jobcli import (
+    SeedClock,
     Stopwatch,
     add_cluster_options,
+    app_name,
     cluster_parser,
+    each_seed,
     parse_cluster_args,
     phase,
     run_job,
+    seed_group,
     tune_for_size,
 )
 from nodewise.slices import (
@@ -42,7 +49,7 @@ from nodewise.slices import (
 
 log = logging.getLogger("train_unified")
 
-READ_GROUP = "nodewise-read"  # job group of the jobs that read the slices and check them
+READ_GROUP = "read"  # job group (of a seed) of the jobs that read the slices and check them
 PARTITION = "partition"
 
 
@@ -115,23 +122,24 @@ def repartition(rows, partitions: int, *columns: str):
     return moved
 
 
-def run(spark, args, watch: Stopwatch) -> dict:
+def run(spark, args, watch: Stopwatch) -> None:
     expected = manifest.read(args.manifest)
     split = manifest.split_identity(args.manifest)
     slots = executors.wait_for_executors(spark, args.nodes, args.worker_uis, args.wait_seconds,
                                             args.master_ui)
     with executors.Watchdog(spark, args.nodes, args.worker_uis, args.lost_seconds) as watchdog:
         try:
-            return train(spark, args, watch, expected, slots, split)
+            each_seed(spark, args.seeds, watch, lambda seed, clock: train(
+                spark, args, seed, clock, expected, slots, split))
         except Exception as error:
             watchdog.raise_if_fired(error)
             raise
 
 
-def train(spark, args, watch: Stopwatch, expected: dict[str, int], slots: int,
+def train(spark, args, seed: int, clock: SeedClock, expected: dict[str, int], slots: int,
           split: dict) -> dict:
-    rows = extract(spark, args.seed, slots)
-    phase(spark, READ_GROUP, "read each node's slice on its node; Spark SQL data checks")
+    rows = extract(spark, seed, slots)
+    phase(spark, seed, READ_GROUP, "read each node's slice on its node; Spark SQL data checks")
     counts = count_partitions(rows)
     manifest.require_rows(expected, rows_per_node(counts, train_only=False), args.nodes, "read")
     data_checks = checks.run_checks(rows)
@@ -150,7 +158,7 @@ def train(spark, args, watch: Stopwatch, expected: dict[str, int], slots: int,
         rows = repartition(rows, partitions)
     train_rows, test_rows = rows.filter(~rows[IS_TEST]), rows.filter(rows[IS_TEST])
     small = tune_for_size(spark, data_bytes)
-    phase(spark, "nodewise-fit", f"fit the {args.classifier} pipeline")
+    phase(spark, seed, "fit", f"fit the {args.classifier} pipeline")
     fit_watch = Stopwatch()
     model = features.fit_pipeline(train_rows, args.classifier, args.feature_set,
                                    small=small)
@@ -159,18 +167,19 @@ def train(spark, args, watch: Stopwatch, expected: dict[str, int], slots: int,
     manifest.require_rows(train_per_node, training_rows_per_node(train_rows), args.nodes,
                           "after the fit", "it read")
     work = resources.work_per_node(
-        spark, READ_GROUP, {row[PARTITION]: row[NODE] for row in counts},
-        rows_per_node(counts, train_only=False))
-    phase(spark, "nodewise-score", "score the model on the global test set")
+        spark, seed_group(seed, READ_GROUP), seed_group(seed),
+        {row[PARTITION]: row[NODE] for row in counts}, rows_per_node(counts, train_only=False))
+    phase(spark, seed, "score", "score the model on the global test set")
     record = training.finish_run(
-        model, test_rows, "global", args.out_dir, watch,
-        run_id=runs.new_run_id(names.UNIFIED, args.seed), model=names.UNIFIED, seed=args.seed,
+        model, test_rows, "global", args.out_dir, clock,
+        run_id=runs.new_run_id(names.UNIFIED, seed), model=names.UNIFIED, seed=seed,
         train_nodes=args.nodes, rows_per_node=train_per_node,
         train_rows=sum(train_per_node.values()), fit_seconds=fit_seconds,
         classifier=args.classifier, feature_set=args.feature_set,
         data_checks=data_checks, task_slots=slots, work_per_node=work, split=split,
         cluster=resources.cluster_capacity(args.master_ui),
         params={"repartition_by": args.repartition_by, "train_partitions": partitions})
+    rows.unpersist()
     log.info("run %s: %d training rows from %s, fit %.2f s, global F1 %.4f", record["run_id"],
              record["train_rows"], train_per_node, fit_seconds, record["evaluation"]["f1"])
     return record
@@ -178,7 +187,7 @@ def train(spark, args, watch: Stopwatch, expected: dict[str, int], slots: int,
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    return run_job(f"nodewise-train-unified-s{args.seed}", log,
+    return run_job(app_name("train-unified", args.seeds), log,
                    lambda spark, watch: run(spark, args, watch))
 
 

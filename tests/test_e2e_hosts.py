@@ -19,6 +19,7 @@ import pytest
 import e2e_support
 import nshosts
 from e2e_support import driver_api, fetch_json, start_make, wait_for_job_group
+from nodewise.jobcli import seed_group
 
 pytestmark = pytest.mark.e2e
 
@@ -334,7 +335,7 @@ def test_a_worker_cut_from_the_network_mid_fit_ends_the_run_naming_it(grown_clus
                       "ANSIBLE_ARGS=-e nodewise_executor_lost_seconds=20", env=grown_cluster.env())
     try:
         api = driver_api(timeout=120, uis=[f"http://{address(grown_cluster, 'master')}:4040"])
-        wait_for_job_group(api, "nodewise-fit", timeout=120)
+        wait_for_job_group(api, seed_group(1, "fit"), timeout=120)
         nshosts.sh("ip", "netns", "exec", netns, "ip", "link", "set", "eth0", "down")
         cut = time.monotonic()
         output, _ = run_.communicate(timeout=600)

@@ -43,6 +43,7 @@ from e2e_support import (
     wait_for_job_group,
 )
 from nodewise import manifest
+from nodewise.jobcli import seed_group
 from nodewise_cli import sandbox
 
 pytestmark = pytest.mark.e2e
@@ -179,6 +180,31 @@ def test_fedavg_trains_each_node_on_its_own_worker_and_matches_unified(cluster, 
     assert {node: where["worker_ui"] for node, where in record["locality"].items()} == worker_uis
 
 
+def test_one_application_trains_every_seed_each_with_its_own_record(cluster, trained):
+    """SEEDS="2 3": each cluster trainer is one application; each seed has its own record,
+    with its own work per node and, for fedavg, its own check that rows stayed home."""
+    root, inventory = cluster
+    make("train-unified", inventory, "SEEDS=2 3")
+    make("train-federated", inventory, "SEEDS=2 3", "ROUNDS=2")
+    worker_uis = {node: f"127.0.0.1:{PORT_BASE + 1080 + i}" for i, node in enumerate(NODES, 1)}
+    for model in ("unified", "fedavg"):
+        records = [json.loads(p.read_text(encoding="utf-8"))
+                   for p in sorted((root / "reports" / "runs").glob(f"{model}-s[23]-*.json"))]
+        assert sorted(r["seed"] for r in records) == [2, 3], model
+        [app_id] = {r["resources"]["app_id"] for r in records}
+        for record in records:
+            shared = record["application"]
+            assert (shared["app_id"], shared["seeds"]) == (app_id, [2, 3]), model
+            assert record["total_seconds"] > record["seed_seconds"] > record["fit_seconds"]
+            work = record["work_per_node"]
+            assert sorted(work) == list(NODES), (model, record["seed"])
+            assert sum(node["input_rows"] for node in work.values()) == ROWS
+            assert all(node["tasks"] > 0 for node in work.values()), work
+        if model == "fedavg":
+            for record in records:
+                assert {n: w["worker_ui"] for n, w in record["locality"].items()} == worker_uis
+
+
 def test_every_record_names_the_split_it_trained_on(cluster, trained):
     root, _ = cluster
     split = manifest.split_identity(str(root / "split" / "manifest.json"))
@@ -203,7 +229,8 @@ def test_unified_run_records_how_its_work_spread_over_the_nodes(cluster, trained
     # 900 rows train in one partition: every job of the fit (Summarizer pass and LBFGS
     # iterations) ran one task, not one per node plus a merge stage
     assert record["params"]["train_partitions"] == 1
-    fit_jobs = history_jobs(HISTORY_UI, record["resources"]["app_id"], "nodewise-fit")
+    fit_jobs = history_jobs(HISTORY_UI, record["resources"]["app_id"],
+                            seed_group(record["seed"], "fit"))
     assert len(fit_jobs) >= 5
     assert [job["numCompletedTasks"] for job in fit_jobs] == [1] * len(fit_jobs)
 
@@ -370,7 +397,7 @@ def test_a_second_cluster_wide_run_is_refused_naming_the_one_running(cluster, tr
             first.kill()
     assert first.returncode == 0, output[-4000:]
     assert second.returncode != 0
-    assert "refused: make train-unified, seed 1 (pid " in second.stdout, second.stdout[-3000:]
+    assert "refused: make train-unified (seeds 1) (pid " in second.stdout, second.stdout[-3000:]
 
 
 def test_a_truncated_or_missing_slice_stops_the_run_naming_the_node(cluster, trained):
@@ -440,7 +467,7 @@ def test_an_executor_killed_in_the_middle_of_the_fit_is_replaced_and_every_row_u
     run_ = start_make("train-unified", inventory, "REPARTITION_BY=row")
     try:
         api = driver_api(timeout=90)
-        wait_for_job_group(api, "nodewise-fit", timeout=120)
+        wait_for_job_group(api, seed_group(1, "fit"), timeout=120)
         os.kill(executor_pid(root, "worker2"), 9)
         output, _ = run_.communicate(timeout=600)
     finally:
@@ -452,11 +479,11 @@ def test_an_executor_killed_in_the_middle_of_the_fit_is_replaced_and_every_row_u
     assert record["train_rows"] + record["test_rows"] == ROWS
     app_id = record["resources"]["app_id"]
     url = f"{HISTORY_UI}/api/v1/applications/{app_id}/allexecutors"
-    history_jobs(HISTORY_UI, app_id, "nodewise-fit")  # waits for the history server to list the run
+    fit_jobs = history_jobs(HISTORY_UI, app_id, seed_group(1, "fit"))  # waits for the server to list it
     executors = get_json(url)
     removed = [e for e in executors if e["id"] != "driver" and not e["isActive"]]
     assert len(removed) == 1 and len(executors) == 1 + 4, executors
-    fit_end = max(j["completionTime"] for j in history_jobs(HISTORY_UI, app_id, "nodewise-fit"))
+    fit_end = max(j["completionTime"] for j in fit_jobs)
     assert removed[0]["removeTime"] < fit_end  # it died before the fit was done
 
 
@@ -469,7 +496,7 @@ def test_make_logs_fetches_each_nodes_daemon_run_and_executor_logs(cluster, trai
                     if p.is_file())
     assert any(re.fullmatch(r"logs/spark-.*Master.*\.out", name) for name in master), master
     runs_ = [name for name in master if name.startswith("logs/runs/")]
-    assert runs_ and any("# make train-unified, seed 1" in (logs / "master" / name).read_text()
+    assert runs_ and any("# make train-unified (seeds 1)" in (logs / "master" / name).read_text()
                          for name in runs_)
     assert any(re.fullmatch(r"work/app-[0-9-]+/[0-9]+/stderr", name) for name in master)
     assert (logs / "worker1").stat().st_mode & 0o777 == 0o700

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from nodewise import features, manifest, model_io, names, resources, schema, scoring
 from nodewise.slices import IS_TEST, NODE, ROW, read_slice, slice_path, spark_schema
@@ -84,16 +85,18 @@ def test_model_file_round_trip_predicts_the_same(spark, tmp_path):
 
 def test_resource_summary_adds_stages_and_executors():
     executors = [
-        {"id": "driver", "totalCores": 0, "totalGCTime": 100,
+        {"id": "driver", "totalCores": 0, "totalGCTime": 100,  # GC time comes from the stages
          "peakMemoryMetrics": {"JVMHeapMemory": 1000, "JVMOffHeapMemory": 10}},
         {"id": "0", "totalCores": 2, "totalGCTime": 400,
          "peakMemoryMetrics": {"JVMHeapMemory": 2000, "JVMOffHeapMemory": 20,
                                "ProcessTreePythonRSSMemory": 300}},
     ]
     stages = [{"executorCpuTime": 1_500_000_000, "executorRunTime": 2000, "inputBytes": 7,
-               "shuffleReadBytes": 1, "shuffleWriteBytes": 2, "numCompleteTasks": 3},
+               "shuffleReadBytes": 1, "shuffleWriteBytes": 2, "numCompleteTasks": 3,
+               "jvmGcTime": 300},
               {"executorCpuTime": 500_000_000, "executorRunTime": 1000, "inputBytes": 3,
-               "shuffleReadBytes": 4, "shuffleWriteBytes": 5, "numCompleteTasks": 4}]
+               "shuffleReadBytes": 4, "shuffleWriteBytes": 5, "numCompleteTasks": 4,
+               "jvmGcTime": 200}]
     summary = resources.summarise(executors, stages)
     assert summary["executor_cpu_seconds"] == 2.0
     assert summary["executor_run_seconds"] == 3.0
@@ -103,6 +106,17 @@ def test_resource_summary_adds_stages_and_executors():
     assert (summary["input_bytes"], summary["shuffle_read_bytes"],
             summary["shuffle_write_bytes"]) == (10, 5, 7)
     assert (summary["task_count"], summary["executors"], summary["cores"]) == (7, 1, 2)
+
+
+def test_a_seeds_stages_are_those_of_its_job_groups():
+    jobs = [{"jobGroup": "nodewise-s1:read", "stageIds": [0, 1]},
+            {"jobGroup": "nodewise-s1:fit", "stageIds": [2]},
+            {"jobGroup": "nodewise-s12:fit", "stageIds": [3]},
+            {"jobGroup": None, "stageIds": [4]}, {"stageIds": [5]}]
+    stages = [{"stageId": n} for n in range(6)]
+    assert resources.stages_of_groups(jobs, stages, "nodewise-s1:") == stages[:3]
+    assert resources.stages_of_groups(jobs, stages, "nodewise-s12:") == [stages[3]]
+    assert resources.stages_of_groups(jobs, stages, "nodewise-s2:") == []
 
 
 def _task(index, executor, cpu_ns, run_ms):
@@ -131,12 +145,13 @@ def test_finish_run_writes_the_record_and_the_model(spark, tmp_path):
     import json
 
     from nodewise import runs, training
-    from nodewise.jobcli import Stopwatch
+    from nodewise.jobcli import SeedClock, SharedStart, Stopwatch
 
     rows = training_rows(spark, tmp_path)
     model = features.build_pipeline().fit(rows)
+    clock = SeedClock(SharedStart(spark, [1, 2, 3], Stopwatch()))
     record = training.finish_run(
-        model, rows, "local", str(tmp_path / "root"), Stopwatch(), run_id="n-s1-x", model="n",
+        model, rows, "local", str(tmp_path / "root"), clock, run_id="n-s1-x", model="n",
         seed=1, train_nodes=["n"], rows_per_node={"n": 60}, train_rows=60, fit_seconds=1.5,
         classifier=names.LOGISTIC_REGRESSION, feature_set="default",
         params={"repartition_by": None, "train_partitions": 1},
@@ -151,7 +166,10 @@ def test_finish_run_writes_the_record_and_the_model(spark, tmp_path):
                                  "max_iter": features.MAX_ITER, "tol": features.TOL,
                                  "repartition_by": None, "train_partitions": 1}
     assert written["model_description"] is None  # only trees are described
-    assert written["total_seconds"] >= 0 and written["fit_seconds"] == 1.5
+    assert written["fit_seconds"] == 1.5
+    assert written["application"]["seeds"] == [1, 2, 3]
+    assert written["total_seconds"] == pytest.approx(
+        written["application"]["startup_seconds"] / 3 + written["seed_seconds"])
     archive = runs.model_path(str(tmp_path / "root"), "n-s1-x")
     assert written["model_sha256"] == manifest.sha256_of(archive)
     with open(runs.model_info_path(str(tmp_path / "root"), "n-s1-x"), encoding="utf-8") as handle:

@@ -47,22 +47,36 @@ def records(directory):
 
 
 def test_train_node_then_evaluate_agree_on_the_nodes_test_part(node_root):
+    # Two seeds in one application: a record each, with its own split and jobs.
     trained = submit(node_root, "train_node.py", "--node", "w1", "--data-dir",
-                     str(node_root / "data"), "--out-dir", str(node_root), "--seed", "2")
+                     str(node_root / "data"), "--out-dir", str(node_root), "--seed", "2",
+                     "--seed=3")
     assert trained.returncode == 0, trained.stdout[-3000:] + trained.stderr[-3000:]
-    [record] = records(node_root / "runs")
-    assert (record["model"], record["seed"], record["kind"]) == ("w1", 2, "train")
-    assert record["train_rows"] + record["test_rows"] == 400
-    assert record["evaluation"]["f1"] > 0.9
-    assert record["resources"]["executor_cpu_seconds"] > 0
+    seed2, seed3 = sorted(records(node_root / "runs"), key=lambda r: r["seed"])
+    for record, seed in ((seed2, 2), (seed3, 3)):
+        assert (record["model"], record["seed"], record["kind"]) == ("w1", seed, "train")
+        assert record["train_rows"] + record["test_rows"] == 400
+        assert record["evaluation"]["f1"] > 0.9
+        assert record["resources"]["executor_cpu_seconds"] > 0
+        shared = record["application"]
+        assert (shared["app_id"], shared["seeds"]) == (record["resources"]["app_id"], [2, 3])
+        assert shared["startup_share_seconds"] == pytest.approx(shared["startup_seconds"] / 2)
+        assert record["total_seconds"] == pytest.approx(
+            shared["startup_share_seconds"] + record["seed_seconds"])
+    assert seed2["application"] == seed3["application"]
+    assert seed2["train_rows"] != seed3["train_rows"]  # each seed draws its own 80/20 split
+    # Each seed's figures are its own jobs': summed over the application, the second
+    # seed's would hold the first's stages too, twice as many.
+    assert seed3["resources"]["stage_count"] < 1.5 * seed2["resources"]["stage_count"]
 
     scored = submit(node_root, "evaluate.py", "--node", "w1", "--data-dir",
                     str(node_root / "data"), "--out-dir", str(node_root))
     assert scored.returncode == 0, scored.stdout[-3000:] + scored.stderr[-3000:]
-    [evaluation] = records(node_root / "evals")
-    assert evaluation["run_id"] == record["run_id"]
-    assert evaluation["confusion_matrix"] == record["evaluation"]["confusion_matrix"]
-    assert evaluation["test_rows"] == record["test_rows"]
+    evaluations = {e["run_id"]: e for e in records(node_root / "evals")}
+    for record in (seed2, seed3):
+        evaluation = evaluations[record["run_id"]]
+        assert evaluation["confusion_matrix"] == record["evaluation"]["confusion_matrix"]
+        assert evaluation["test_rows"] == record["test_rows"]
 
 
 def test_evaluate_skips_models_it_already_scored(node_root):

@@ -25,6 +25,7 @@ import urllib.request
 import pytest
 
 import machines as vm
+from nodewise.jobcli import seed_group
 
 pytestmark = pytest.mark.e2e
 
@@ -295,7 +296,7 @@ def _train_unified_killing(machines, controller, name: str, unit: str, extra: st
     apps_url = f"http://{machines['master'].address}:4040/api/v1/applications"
     try:
         deadline = time.monotonic() + 300
-        while not any(j.get("jobGroup") == "nodewise-fit"
+        while not any(j.get("jobGroup") == seed_group(1, "fit")
                       for j in _get_json(f"{apps_url}/{_app_id(apps_url)}/jobs") or []):
             if run_.poll() is not None or time.monotonic() > deadline:
                 run_.kill()
@@ -399,7 +400,7 @@ def test_make_logs_brings_each_machines_journal_and_run_output(sequence, machine
     journal = (logs / "master" / "journal.txt").read_text()
     assert "Registering worker" in journal, journal[-2000:]
     runs_ = sorted((logs / "master" / "logs" / "runs").glob("*.log"))
-    assert any(p.read_text().startswith("# make train-unified, seed 1") for p in runs_)
+    assert any(p.read_text().startswith("# make train-unified (seeds 1)") for p in runs_)
 
 
 STRANGER = "10.213.78.99"  # on the machines' network, neither a node nor the controller

@@ -24,13 +24,22 @@ def parser(description: str) -> argparse.ArgumentParser:
     result = argparse.ArgumentParser(description=description)
     result.add_argument("--out-dir", required=True,
                         help="node root: records go to runs/, models to models/")
-    result.add_argument("--seed", type=int, default=1, help="seed of the train/test split")
+    result.add_argument("--seed", type=int, action="append", dest="seeds", metavar="SEED",
+                        help="seed of the train/test split; repeat it to train several seeds "
+                             "one after another in one application [default: 1]")
     result.add_argument("--classifier", choices=names.CLASSIFIERS,
                         default=names.LOGISTIC_REGRESSION, help="the model to train")
     result.add_argument("--feature-set", choices=list(schema.FEATURE_SETS),
                         default=schema.DEFAULT_FEATURE_SET,
                         help="'full' adds Automation_Probability_2030, the label's source")
     return result
+
+
+def parse(args: argparse.ArgumentParser, argv) -> argparse.Namespace:
+    """Parse a parser()'s arguments: `seeds` in the order given, each once, [1] by default."""
+    parsed = args.parse_args(argv)
+    parsed.seeds = list(dict.fromkeys(parsed.seeds or [1]))
+    return parsed
 
 
 def cluster_parser(description: str) -> argparse.ArgumentParser:
@@ -61,7 +70,7 @@ def add_cluster_options(args: argparse.ArgumentParser, worker_ui_use: str) -> No
 def parse_cluster_args(args: argparse.ArgumentParser, argv) -> argparse.Namespace:
     """Parse a cluster_parser(): --nodes as a list, --worker-ui as `worker_uis`
     ({node: host:port}), --manifest defaulted to the one under --out-dir."""
-    parsed = args.parse_args(argv)
+    parsed = parse(args, argv)
     parsed.nodes = [n for n in parsed.nodes.split(",") if n]
     parsed.worker_uis = dict(entry.split("=", 1) for entry in parsed.worker_ui)
     parsed.manifest = parsed.manifest or manifest.manifest_path(os.path.join(parsed.out_dir, "data"))
@@ -102,9 +111,66 @@ class Stopwatch:
         return time.perf_counter() - self.start
 
 
-def phase(spark: SparkSession, group: str, description: str) -> None:
-    """Label the jobs that follow in the Spark UI (and find them in the REST API)."""
-    spark.sparkContext.setJobGroup(group, description)
+def seed_group(seed: int, group: str = "") -> str:
+    """The job group of one seed's `group` of jobs; with no `group`, the prefix every job
+    group of that seed starts with (resources.py sums a seed's jobs by it)."""
+    return f"nodewise-s{seed}:{group}"
+
+
+def phase(spark: SparkSession, seed: int, group: str, description: str) -> None:
+    """Label the jobs that follow, of `seed`, in the Spark UI (and find them in the REST API)."""
+    spark.sparkContext.setJobGroup(seed_group(seed, group), f"seed {seed}: {description}")
+
+
+class SharedStart:
+    """The start-up of one application that trains several seeds in turn (session,
+    executors, Python workers): paid once, and shared out evenly among the seeds, so
+    that each seed's end-to-end seconds are its own time plus its share."""
+
+    def __init__(self, spark: SparkSession, seeds: list[int], watch: Stopwatch) -> None:
+        self.app_id = spark.sparkContext.applicationId
+        self.seeds = list(seeds)
+        self.seconds = watch.seconds()
+
+    def share(self) -> float:
+        return self.seconds / len(self.seeds)
+
+    def describe(self) -> dict:
+        """What a seed's record says about the application it shared."""
+        return {"app_id": self.app_id, "seeds": self.seeds, "startup_seconds": self.seconds,
+                "startup_share_seconds": self.share()}
+
+
+class SeedClock:
+    """One seed's time: from its start, plus its share of the application's start-up."""
+
+    def __init__(self, start: SharedStart) -> None:
+        self.start = start
+        self.own = Stopwatch()
+
+    def total_seconds(self) -> float:
+        return self.start.share() + self.own.seconds()
+
+    def timing(self) -> dict:
+        """The record's timing fields, taken when the record is written."""
+        own = self.own.seconds()
+        return {"total_seconds": self.start.share() + own, "seed_seconds": own,
+                "application": self.start.describe()}
+
+
+def each_seed(spark: SparkSession, seeds: list[int], watch: Stopwatch,
+              train_seed: Callable[[int, SeedClock], object]) -> None:
+    """`train_seed(seed, clock)` for each seed in turn, in this application. Everything
+    before this call is the start-up the seeds share (`watch` started before the session).
+    A seed that fails stops the rest; the records of the seeds before it stay."""
+    start = SharedStart(spark, seeds, watch)
+    for seed in seeds:
+        train_seed(seed, SeedClock(start))
+
+
+def app_name(job: str, seeds: list[int]) -> str:
+    """`nodewise-<job>-s1-2-3`: the job and its seeds, as the Spark UI lists it."""
+    return f"nodewise-{job}-s{'-'.join(str(seed) for seed in seeds)}"
 
 
 def run_job(app_name: str, log: logging.Logger, run: Callable[[SparkSession, Stopwatch], object],

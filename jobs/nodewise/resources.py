@@ -1,7 +1,10 @@
 """Resource use of the running application, from Spark's monitoring REST API.
 
-Read from the driver's own UI (`/api/v1/applications/<id>/...`) just before
-the session stops, so every finished stage is counted.
+Read from the driver's own UI (`/api/v1/applications/<id>/...`) when a seed's
+record is written. An application trains several seeds in turn, so the figures
+that stages carry (CPU, run and GC time, bytes, tasks) are summed over that
+seed's jobs only, found by their job group (jobcli.seed_group); the peak memory
+of the executors is the application's so far, which no stage splits.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def summarise(executors: list[dict], stages: list[dict]) -> dict:
     return {
         "executor_cpu_seconds": sum(s.get("executorCpuTime", 0) for s in stages) / 1e9,
         "executor_run_seconds": sum(s.get("executorRunTime", 0) for s in stages) / 1e3,
-        "gc_seconds": sum(e.get("totalGCTime", 0) for e in executors) / 1e3,
+        "gc_seconds": sum(s.get("jvmGcTime", 0) for s in stages) / 1e3,
         "peak_memory_bytes": sum(_peak_memory(e) for e in executors),
         "peak_jvm_heap_bytes": sum(_peak_memory(e, ("JVMHeapMemory",)) for e in executors),
         "peak_python_rss_bytes": sum(_peak_memory(e, ("ProcessTreePythonRSSMemory",))
@@ -53,8 +56,16 @@ def summarise(executors: list[dict], stages: list[dict]) -> dict:
     }
 
 
-def application_resources(spark) -> dict:
-    """Resource figures for this application; empty figures if the UI is off."""
+def stages_of_groups(jobs: list[dict], stages: list[dict], group_prefix: str) -> list[dict]:
+    """The stages of the jobs whose job group starts with `group_prefix`."""
+    ids = {stage for job in jobs if (job.get("jobGroup") or "").startswith(group_prefix)
+           for stage in job.get("stageIds", [])}
+    return [stage for stage in stages if stage.get("stageId") in ids]
+
+
+def application_resources(spark, group_prefix: str) -> dict:
+    """Resource figures of this application's jobs whose group starts with `group_prefix`
+    (one seed's); only the application's id if the UI is off."""
     sc = spark.sparkContext
     block = {"app_id": sc.applicationId,
              "driver_python_peak_rss_bytes":
@@ -65,7 +76,9 @@ def application_resources(spark) -> dict:
         return block
     api = application_api(spark)
     try:
-        block.update(summarise(get_json(f"{api}/allexecutors"), get_json(f"{api}/stages")))
+        stages = stages_of_groups(get_json(f"{api}/jobs"), get_json(f"{api}/stages"),
+                                  group_prefix)
+        block.update(summarise(get_json(f"{api}/allexecutors"), stages))
     except OSError as error:
         log.warning("could not read resource figures from %s: %s", api, error)
     return block
@@ -115,9 +128,10 @@ def spread(tasks: list[dict], nodes_of_executors: dict[str, str],
     return per_node
 
 
-def work_per_node(spark, read_group: str, node_of_partition: dict[int, str],
+def work_per_node(spark, read_group: str, group_prefix: str, node_of_partition: dict[int, str],
                   rows_per_node: dict[str, int]) -> dict:
-    """How the application's work so far spread over the nodes (the UI's Executors tab).
+    """How the work of the jobs whose group starts with `group_prefix` (one seed's) spread
+    over the nodes (the UI's Executors tab).
 
     `read_group` is the job group whose first stage read the slices, and
     `node_of_partition` says which node's rows each partition of that stage holds.
@@ -127,7 +141,10 @@ def work_per_node(spark, read_group: str, node_of_partition: dict[int, str],
         read_tasks = stage_tasks(api, first_stage_of_group(api, read_group))
         executors = get_json(f"{api}/allexecutors")
         peaks = {e["id"]: _peak_memory(e) for e in executors}
-        return spread(_tasks(api), executor_nodes(read_tasks, node_of_partition), peaks,
+        stages = stages_of_groups(get_json(f"{api}/jobs"),
+                                  get_json(f"{api}/stages?details=true"), group_prefix)
+        tasks = [task for stage in stages for task in (stage.get("tasks") or {}).values()]
+        return spread(tasks, executor_nodes(read_tasks, node_of_partition), peaks,
                       rows_per_node)
     except (OSError, ValueError) as error:
         log.warning("could not read the work per node from %s: %s", api, error)
