@@ -148,9 +148,6 @@ class SeedClock:
         self.start = start
         self.own = Stopwatch()
 
-    def total_seconds(self) -> float:
-        return self.start.share() + self.own.seconds()
-
     def timing(self) -> dict:
         """The record's timing fields, taken when the record is written."""
         own = self.own.seconds()

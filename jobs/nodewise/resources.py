@@ -84,15 +84,14 @@ def application_resources(spark, group_prefix: str) -> dict:
     return block
 
 
-def _tasks(api: str, stage_path: str = "stages") -> list[dict]:
-    """Every task (with its executor and metrics) of the stages at `stage_path`."""
-    stages = get_json(f"{api}/{stage_path}?details=true")
+def _tasks_in(stages: list[dict]) -> list[dict]:
+    """Every task (with its executor and metrics) of `stages`, as listed with details=true."""
     return [task for stage in stages for task in (stage.get("tasks") or {}).values()]
 
 
 def stage_tasks(api: str, stage: int) -> list[dict]:
     """Every task of stage `stage`, with the executor that ran it."""
-    return _tasks(api, f"stages/{stage}")
+    return _tasks_in(get_json(f"{api}/stages/{stage}?details=true"))
 
 
 def first_stage_of_group(api: str, job_group: str) -> int:
@@ -143,8 +142,7 @@ def work_per_node(spark, read_group: str, group_prefix: str, node_of_partition: 
         peaks = {e["id"]: _peak_memory(e) for e in executors}
         stages = stages_of_groups(get_json(f"{api}/jobs"),
                                   get_json(f"{api}/stages?details=true"), group_prefix)
-        tasks = [task for stage in stages for task in (stage.get("tasks") or {}).values()]
-        return spread(tasks, executor_nodes(read_tasks, node_of_partition), peaks,
+        return spread(_tasks_in(stages), executor_nodes(read_tasks, node_of_partition), peaks,
                       rows_per_node)
     except (OSError, ValueError) as error:
         log.warning("could not read the work per node from %s: %s", api, error)
