@@ -139,6 +139,10 @@ def run(spark, args, watch: Stopwatch) -> None:
 def train(spark, args, seed: int, clock: SeedClock, expected: dict[str, int], slots: int,
           split: dict) -> dict:
     rows = extract(spark, seed, slots)
+    # Sized from the manifest, before the first query: on small data the read's
+    # count and the checks then run without adaptive execution's extra jobs.
+    data_bytes = sum(expected.values()) * CSV_BYTES_PER_ROW
+    small = tune_for_size(spark, data_bytes)
     phase(spark, seed, READ_GROUP, "read each node's slice on its node; Spark SQL data checks")
     counts = count_partitions(rows)
     manifest.require_rows(expected, rows_per_node(counts, train_only=False), args.nodes, "read")
@@ -149,7 +153,6 @@ def train(spark, args, seed: int, clock: SeedClock, expected: dict[str, int], sl
     # The fit reads one partition per ~10 MB, at most one per slot: each LBFGS
     # iteration is a job with a task per partition, plus a merge stage when
     # there is more than one. 3000 rows: fit 4.6 s in 3 partitions, 2.5 s in 1.
-    data_bytes = sum(rows_per_node(counts, train_only=False).values()) * CSV_BYTES_PER_ROW
     partitions = partitions_for(data_bytes, slots)
     if args.repartition_by:
         partitions = slots
@@ -157,7 +160,6 @@ def train(spark, args, seed: int, clock: SeedClock, expected: dict[str, int], sl
     else:
         rows = repartition(rows, partitions)
     train_rows, test_rows = rows.filter(~rows[IS_TEST]), rows.filter(rows[IS_TEST])
-    small = tune_for_size(spark, data_bytes)
     phase(spark, seed, "fit", f"fit the {args.classifier} pipeline")
     fit_watch = Stopwatch()
     model = features.fit_pipeline(train_rows, args.classifier, args.feature_set,

@@ -19,19 +19,23 @@ def _quoted(column: str) -> str:
     return f"`{column}`"
 
 
-def _rows_per_node_and_label(spark) -> dict:
-    result: dict = {}
-    for row in spark.sql(f"SELECT {NODE}, {schema.LABEL} AS label, count(*) AS n "
-                         f"FROM {VIEW} GROUP BY {NODE}, {schema.LABEL}").collect():
-        result.setdefault(row[NODE], {})[row["label"]] = row["n"]
-    return result
+def _out_of_range_conditions() -> dict[str, str]:
+    conditions = {c: f"{_quoted(c)} < {low} OR {_quoted(c)} > {high}"
+                  for c, (low, high) in schema.NUMERIC_RANGES.items()}
+    labels = ", ".join(f"'{label}'" for label in schema.LABELS)
+    conditions[schema.LABEL] = f"{schema.LABEL} NOT IN ({labels})"
+    return conditions
 
 
-def _nulls(spark) -> dict:
-    sums = ", ".join(f"sum(CASE WHEN {_quoted(c)} IS NULL THEN 1 ELSE 0 END) AS {_quoted(c)}"
-                     for c in schema.COLUMNS)
-    row = spark.sql(f"SELECT {sums} FROM {VIEW}").first()
-    return {c: int(row[c] or 0) for c in schema.COLUMNS}
+def _per_node_and_label(spark) -> list:
+    """One pass over the rows: per node and label, the rows, and the nulls and values out of
+    range per column (as `null:<column>` and `range:<column>`)."""
+    sums = [f"sum(CASE WHEN {_quoted(c)} IS NULL THEN 1 ELSE 0 END) AS `null:{c}`"
+            for c in schema.COLUMNS]
+    sums += [f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END) AS `range:{c}`"
+             for c, condition in _out_of_range_conditions().items()]
+    return spark.sql(f"SELECT {NODE}, {schema.LABEL} AS label, count(*) AS n, {', '.join(sums)} "
+                     f"FROM {VIEW} GROUP BY {NODE}, {schema.LABEL}").collect()
 
 
 def _duplicates(spark) -> int:
@@ -40,26 +44,21 @@ def _duplicates(spark) -> int:
                      f"(SELECT count(*) AS n FROM {VIEW} GROUP BY {columns})").first()["extra"]
 
 
-def _out_of_range(spark) -> dict:
-    conditions = {c: f"{_quoted(c)} < {low} OR {_quoted(c)} > {high}"
-                  for c, (low, high) in schema.NUMERIC_RANGES.items()}
-    labels = ", ".join(f"'{label}'" for label in schema.LABELS)
-    conditions[schema.LABEL] = f"{schema.LABEL} NOT IN ({labels})"
-    sums = ", ".join(f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {_quoted(c)}"
-                     for c, cond in conditions.items())
-    row = spark.sql(f"SELECT {sums} FROM {VIEW}").first()
-    return {c: int(row[c] or 0) for c in conditions}
-
-
 def run_checks(rows: DataFrame) -> dict:
-    """All checks on `rows`, registered as the temporary view `jobs`."""
+    """All checks on `rows`, registered as the temporary view `jobs`: two queries, one
+    aggregate per node and label and one for duplicates."""
     rows.createOrReplaceTempView(VIEW)
     spark = rows.sparkSession
+    groups = _per_node_and_label(spark)
+    per_node: dict = {}
+    for group in groups:
+        per_node.setdefault(group[NODE], {})[group["label"]] = group["n"]
     return {
-        "rows_per_node_and_label": _rows_per_node_and_label(spark),
-        "nulls": _nulls(spark),
+        "rows_per_node_and_label": per_node,
+        "nulls": {c: sum(int(g[f"null:{c}"] or 0) for g in groups) for c in schema.COLUMNS},
         "duplicate_rows": int(_duplicates(spark)),
-        "out_of_range": _out_of_range(spark),
+        "out_of_range": {c: sum(int(g[f"range:{c}"] or 0) for g in groups)
+                         for c in _out_of_range_conditions()},
     }
 
 
