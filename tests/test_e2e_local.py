@@ -447,7 +447,16 @@ def test_a_model_saved_without_its_record_is_skipped_by_evaluate_and_report(clus
     assert failed.returncode != 0
     [orphan] = [p.name[:-len(".tar.gz")] for p in (worker1 / "models").glob("*.tar.gz")
                 if not p.with_name(p.name.replace(".tar.gz", ".json")).exists()]
+    # Files are moved by name and size: a copy cut short on either side is replaced.
+    master_model = sorted((root / "nodes" / "master" / "models").glob("unified-*.tar.gz"))[0]
+    cut_on_node = root / "nodes" / "worker2" / "models" / master_model.name
+    cut_on_node.write_bytes(master_model.read_bytes()[:100])
+    worker1_info = sorted((worker1 / "models").glob("worker1-*.json"))[0]
+    cut_on_controller = root / "reports" / "models" / worker1_info.name
+    cut_on_controller.write_text("{")
     evaluated = make("evaluate", inventory)
+    assert cut_on_node.read_bytes() == master_model.read_bytes()
+    assert cut_on_controller.read_bytes() == worker1_info.read_bytes()
     skipped = f"{orphan}: skipped, its run did not finish (an archive without its record)"
     assert skipped in evaluated.stdout, evaluated.stdout[-3000:]
     assert not list(root.rglob(f"eval-{orphan}-on-*.json"))
