@@ -181,10 +181,13 @@ def down_stops_everything_and_training_then_says_make_up(root, inventory):
 
 
 def plant_retired_job_files(root):
-    """Job files the project no longer has, as an older checkout left them on worker1."""
+    """Job files the project no longer has, as an older checkout left them on worker1,
+    and one of its files edited on the node."""
     jobs_dir = root / "nodes" / "worker1" / "jobs"
     (jobs_dir / "federate.py").write_text("# removed from the project\n")
     (jobs_dir / "nodewise" / "retired.py").write_text("# removed from the project\n")
+    with open(jobs_dir / "nodewise" / "features.py", "a", encoding="utf-8") as edited:
+        edited.write("# edited on the node\n")
     return jobs_dir
 
 
@@ -194,4 +197,8 @@ def assert_only_the_projects_job_files(jobs_dir):
     assert not (jobs_dir / "nodewise" / "retired.py").exists()
     with zipfile.ZipFile(jobs_dir / "nodewise.zip") as archive:
         names = archive.namelist()
-    assert "nodewise/retired.py" not in names and "nodewise/features.py" in names
+        packaged = archive.read("nodewise/features.py")
+    assert "nodewise/retired.py" not in names
+    project_features = (Path(PROJECT) / "jobs" / "nodewise" / "features.py").read_bytes()
+    assert (jobs_dir / "nodewise" / "features.py").read_bytes() == project_features
+    assert packaged == project_features

@@ -278,8 +278,9 @@ def test_later_site_runs_restart_changed_daemons_and_replace_a_secret_only_when_
     """make up from a second checkout (its own secret file) is refused before any
     daemon restarts. Asked to rotate, with a changed template, it restarts the
     daemons on the same ports with its secret, and job files the project no
-    longer has leave the node and the --py-files archive. The first checkout
-    then takes the cluster back the same way, with diffs shown: never a secret."""
+    longer has leave the node and the --py-files archive (one edited on the node
+    is put back). The first checkout then takes the cluster back the same way,
+    with diffs shown: never a secret."""
     root, inventory = cluster
     second = root / "second.ini"
     second.write_text(inventory.read_text().replace(f"nodewise_secret_file={root}/secret",
