@@ -167,8 +167,9 @@ def test_a_node_without_a_package_source_fails_naming_the_package(machines, cont
         machines.run_on("worker2", f"sudo mv /root/nodewise-local.list {source}")
     assert result.returncode != 0
     counters = recap(result.stdout)
+    # A string, which pytest prints whole: the fatal lines name what failed where.
     assert sorted(h for h, c in counters.items() if c["failed"]) == ["worker2"], \
-        (counters, re.findall(r"^fatal: .*$", result.stdout, re.M))
+        f"{counters}\n" + "\n".join(re.findall(r"^fatal: .*$", result.stdout, re.M))
     fatal = re.findall(r"^fatal: \[worker2\].*$", result.stdout, re.M)
     assert fatal, result.stdout[-3000:]
     # The last one is the role's own, after apt's (which names only python3-apt).
