@@ -13,14 +13,12 @@ One barrier stage holds every round. It runs a task in every executor slot; each
 task learns its node from NODEWISE_NODE (set by its worker), and the first task
 on each node reads that node's slice from NODEWISE_DATA_DIR, so the task that
 touches node X's rows runs on X's executor by construction: the file is on X
-only. The tasks exchange parameters, losses, row counts and feature sums through
-the barrier's allGather, nothing else. The driver then checks, from Spark's
+only. The tasks exchange parameters, losses, row counts and feature sums, nothing
+else, through an all-gather hub on the driver (nodewise/exchange.py: sealed with
+a key of the stage's own; Spark's own allGather waits about a second per sync,
+which was most of a round's time). The driver then checks, from Spark's
 REST API and the workers' UIs, that each node's task ran in the executor of that
 node's worker, and fails naming the node if not.
-
-Each round is one barrier sync, and each sync takes about a second however
-small the data: a waiting task checks for the reply once a second
-(BarrierTaskContext.runBarrier sleeps 1000 ms between checks).
 
 Why not MLlib's LogisticRegression with an initial model per round: each round
 would be a Spark job per node and LBFGS iteration (20 rounds x 10 steps x 3
@@ -41,7 +39,18 @@ import numpy as np
 import pyarrow.compute as pc
 from pyspark import BarrierTaskContext
 
-from nodewise import executors, features, fedavg, federation, manifest, names, resources, runs, schema
+from nodewise import (
+    exchange,
+    executors,
+    features,
+    fedavg,
+    federation,
+    manifest,
+    names,
+    resources,
+    runs,
+    schema,
+)
 from nodewise.jobcli import (
     SeedClock,
     Stopwatch,
@@ -75,10 +84,6 @@ def parse_args(argv):
     return parsed
 
 
-def _gather(context, message) -> list:
-    return [json.loads(reply) for reply in context.allGather(json.dumps(message))]
-
-
 def _own_rows(node: str, seed: int, feature_set: str):
     """(rows in the slice, training features, training labels) of this task's node."""
     path = slice_path(os.environ.get("NODEWISE_DATA_DIR", ""), node)
@@ -90,39 +95,58 @@ def _own_rows(node: str, seed: int, feature_set: str):
     return (table.num_rows, *fedavg.encode(train, feature_set))
 
 
-def rounds_on_every_node(seed: int, feature_set: str, rounds: int, local_steps: int):
-    """The barrier task body: every round's local steps on the node's own rows."""
+def rounds_on_every_node(seed: int, feature_set: str, rounds: int, local_steps: int,
+                         hub: tuple[str, int], key: bytes):
+    """The barrier task body: every round's local steps on the node's own rows, the
+    tasks' messages exchanged through the driver's hub at `hub`."""
 
     def task(_):
         context = BarrierTaskContext.get()
-        node = os.environ.get("NODEWISE_NODE", "")
-        owners = context.allGather(node)
-        works = bool(node) and owners.index(node) == context.partitionId()
-        width = len(fedavg.feature_names(feature_set))
-        rows, x, y = _own_rows(node, seed, feature_set) if works else \
-            (0, np.zeros((0, width)), np.zeros(0, dtype=int))
-        scale = fedavg.global_scale(_gather(context, fedavg.moments(x)))
-        local = fedavg.Node(x, y, scale, features.REG_PARAM)
-        params = fedavg.start_params(len(schema.LABELS), width)
-        losses = []
-        for round_index in range(rounds + 1):
-            # One sync per round (each costs about a second: Spark's barrier polls
-            # once a second), carrying the update and the loss at the round's start,
-            # that is, after the previous round; a last one for the final loss.
-            update = local.update(params, local_steps) if round_index < rounds else params
-            replies = _gather(context, [local.rows, update.tolist(), local.loss(params)])
-            if round_index:
-                losses.append(sum(n * loss for n, _, loss in replies) / sum(n for n, _, _ in replies))
-            if round_index < rounds:
-                params = fedavg.average([(n, p) for n, p, _ in replies])
-        first = context.partitionId() == 0
-        yield json.dumps({"partition": context.partitionId(), "node": node if works else "",
-                          "rows": rows, "train_rows": local.rows,
-                          "params": params.tolist() if first else None,
-                          "scale": scale.tolist() if first else None,
-                          "losses": losses if first else None})
+        with exchange.Member(hub, key, context.partitionId(),
+                             context.taskAttemptId()) as member:
+            yield json.dumps(_rounds(member.all_gather, context.partitionId(), seed,
+                                     feature_set, rounds, local_steps))
 
     return task
+
+
+def _rounds(gather, partition: int, seed: int, feature_set: str, rounds: int,
+            local_steps: int) -> dict:
+    node = os.environ.get("NODEWISE_NODE", "")
+    owners = gather(node)
+    works = bool(node) and owners.index(node) == partition
+    width = len(fedavg.feature_names(feature_set))
+    rows, x, y = _own_rows(node, seed, feature_set) if works else \
+        (0, np.zeros((0, width)), np.zeros(0, dtype=int))
+    scale = fedavg.global_scale(gather(fedavg.moments(x)))
+    local = fedavg.Node(x, y, scale, features.REG_PARAM)
+    params = fedavg.start_params(len(schema.LABELS), width)
+    losses = []
+    for round_index in range(rounds + 1):
+        # One sync per round, carrying the update and the loss at the round's
+        # start, that is, after the previous round; a last one for the final loss.
+        update = local.update(params, local_steps) if round_index < rounds else params
+        replies = gather([local.rows, update.tolist(), local.loss(params)])
+        if round_index:
+            losses.append(sum(n * loss for n, _, loss in replies) / sum(n for n, _, _ in replies))
+        if round_index < rounds:
+            params = fedavg.average([(n, p) for n, p, _ in replies])
+    first = partition == 0
+    return {"partition": partition, "node": node if works else "",
+            "rows": rows, "train_rows": local.rows,
+            "params": params.tolist() if first else None,
+            "scale": scale.tolist() if first else None,
+            "losses": losses if first else None}
+
+
+def exchange_hub(spark, tasks: int) -> tuple[exchange.Hub, str]:
+    """The stage's all-gather hub, listening where the driver does, on the port
+    spark.nodewise.exchange.port names (set by site.yml; any free port without it)."""
+    conf = spark.sparkContext.getConf()
+    host = conf.get("spark.driver.host")
+    return exchange.Hub(conf.get("spark.driver.bindAddress", host),
+                        int(conf.get("spark.nodewise.exchange.port", "0")), tasks,
+                        exchange.new_key(), log=log), host
 
 
 def check_locality(spark, seed: int, node_of_partition: dict[int, str],
@@ -155,9 +179,12 @@ def train(spark, args, seed: int, clock: SeedClock, expected, split, slots) -> d
     phase(spark, seed, ROUNDS_GROUP, f"{args.rounds} rounds of federated averaging, each "
                                      "node on its own rows")
     fit_watch = Stopwatch()
-    task = rounds_on_every_node(seed, args.feature_set, args.rounds, args.local_steps)
-    replies = [json.loads(reply) for reply in spark.sparkContext.parallelize(
-        range(slots), slots).barrier().mapPartitions(task).collect()]
+    hub, host = exchange_hub(spark, slots)
+    with hub:
+        task = rounds_on_every_node(seed, args.feature_set, args.rounds, args.local_steps,
+                                    (host, hub.address[1]), hub.key)
+        replies = [json.loads(reply) for reply in spark.sparkContext.parallelize(
+            range(slots), slots).barrier().mapPartitions(task).collect()]
     fit_seconds = fit_watch.seconds()
     phase(spark, seed, "record", "build, save and record the model")
     return record_run(spark, args, seed, clock, replies, fit_seconds, expected, split, slots)

@@ -19,7 +19,7 @@ AVERAGE_WORDS = ("The average row times jobs/combine.py on the master: it averag
                  "are the per-node rows.")
 FEDAVG_WORDS = (f"The fedavg row is federated averaging on the cluster with make's defaults: "
                 f"{FEDAVG_ROUNDS} rounds of {FEDAVG_LOCAL_STEPS} L-BFGS steps on each node's own "
-                f"rows, one barrier sync per round (Spark checks a barrier once a second).")
+                f"rows, one all-gather per round through the driver (nodewise/exchange.py).")
 GIB = 1024 ** 3
 
 

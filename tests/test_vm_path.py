@@ -82,7 +82,8 @@ def make(controller, targets: str, **kwargs):
 def sequence(controller):
     """The README's VM sequence, typed on the controller; the outputs by step."""
     steps = {}
-    for step in (f"data ROWS={ROWS}", "up", "train-nodes", "train-unified", "evaluate", "report"):
+    for step in (f"data ROWS={ROWS}", "up", "train-nodes", "train-unified",
+                 "train-federated ROUNDS=5", "evaluate", "report"):
         steps[step.split()[0]] = make(controller, step)
     return steps
 
@@ -181,7 +182,8 @@ def test_a_node_without_a_package_source_fails_naming_the_package(machines, cont
 def test_every_model_is_scored_on_the_global_test_set(sequence, controller):
     rows = summary(controller)
     global_rows = {row["model"]: row for row in rows if row["eval_set"] == "global"}
-    assert {"master", "worker1", "worker2", "unified", "average", "vote"} <= set(global_rows)
+    # fedavg's tasks on the workers reached the exchange on the master, through its firewall
+    assert {"master", "worker1", "worker2", "unified", "fedavg", "average", "vote"} <= set(global_rows)
     for model, row in global_rows.items():
         if model == "sklearn":
             continue
@@ -442,6 +444,8 @@ def test_strangers_cannot_reach_sparks_ports_but_the_cluster_and_the_controller_
         f"urllib.request.urlopen(\"http://{worker1}:8081/\", timeout=10).status)'")
     assert from_controller.stdout.split() == ["200", "200"]
     assert '"status" : "ALIVE"' in fetch_from(machines, "worker2", f"http://{master}:8080/json/")
+    chain = machines.run_on("master", "sudo nft list chain inet nodewise input").stdout
+    assert "7140-7156" in chain, chain  # federated averaging's exchange, the cluster's only
     rules = machines.run_on("master", "sudo nft list set inet nodewise allowed")
     allowed = re.findall(r"\d+\.\d+\.\d+\.\d+", rules.stdout)
     # the controller shares this machine's network: the bridge's address
