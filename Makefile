@@ -33,6 +33,9 @@ REPARTITION_BY ?=
 # The classifier every trainer fits, and the feature set (see README).
 BENCH_ROWS ?= 3000 30000 300000 3000000
 BENCH_RUNS ?= 5
+# make bench-targets: the commit to compare HEAD with, and runs per target.
+BASE ?=
+BENCH_TARGET_RUNS ?= 2
 MODEL ?= logistic_regression
 FEATURES ?= default
 # make uninstall removes nodewise from the nodes only with CONFIRM=yes.
@@ -52,7 +55,7 @@ TRAIN_VARS = -e "nodewise_seeds='$(SEEDS)'" -e nodewise_classifier=$(MODEL) \
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data push-data sweep up down status ui logs uninstall bench train-node train-nodes train-unified \
+.PHONY: help setup data push-data sweep up down status ui logs uninstall bench bench-targets train-node train-nodes train-unified \
 	train-federated guard-SPLIT-ALPHA \
 	evaluate report demo test test-fast test-unit test-e2e lint clean guard-NODE
 
@@ -135,6 +138,10 @@ report: $(READY) ## Write reports/summary.csv, report.md, report.html and figure
 bench: $(READY) ## Time unified, fedavg, per-node, average and scikit-learn fits (BENCH_ROWS, BENCH_RUNS): reports/bench.*
 	$(NODEWISE) bench $(foreach rows,$(BENCH_ROWS),--rows $(rows)) --runs $(BENCH_RUNS)
 
+bench-targets: $(READY) ## Time make demo (fresh clone), train-unified, train-node and a second up on BASE= then HEAD: reports/bench-targets.*
+	@test -n "$(BASE)" || { echo "make bench-targets needs BASE=<commit>, the commit to compare HEAD with"; exit 2; }
+	$(NODEWISE) bench-targets --base $(BASE) --runs $(BENCH_TARGET_RUNS)
+
 guard-SPLIT-ALPHA:
 	@case "$(SPLIT)" in label|quantity) ;; *) echo "make sweep needs SPLIT=label or SPLIT=quantity" \
 		"(the splits with an ALPHA), not SPLIT=$(SPLIT)"; exit 2;; esac
@@ -177,4 +184,4 @@ lint: $(READY) ## ruff on the Python, ansible-lint and a syntax check of every p
 clean: ## Remove everything the targets write (data, node roots, reports, bench, build/) but .venv, the secret and .known_hosts
 	rm -rf data/ai_jobs_2030.csv data/split .nodes .nodewise reports/runs reports/models reports/logs \
 		reports/clusters reports/summary.csv reports/report.md reports/report.html reports/*.png \
-		reports/bench.csv reports/bench.md build
+		reports/bench.csv reports/bench.md reports/bench-targets.csv reports/bench-targets.md build

@@ -153,6 +153,28 @@ def bench_command(sizes: tuple[int, ...], runs: int, work_dir: str, out_dir: str
         _fail(f"the benchmark stopped; sizes measured before are in {out_dir}: {error}")
 
 
+@main.command(name="bench-targets")
+@click.option("--base", required=True, help="The commit to compare HEAD with (a hash or a name).")
+@click.option("--runs", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Timed runs of each target but make demo (once per commit).")
+@click.option("--work-dir", type=click.Path(file_okay=False),
+              default=os.path.join("build", "bench", "targets"), show_default=True,
+              help="Where the two fresh clones go.")
+@click.option("--out-dir", type=click.Path(file_okay=False), default=REPORTS_DIR,
+              show_default=True, help="Where bench-targets.csv and bench-targets.md go.")
+def bench_targets_command(base: str, runs: int, work_dir: str, out_dir: str) -> None:
+    """Time make demo and the training targets on BASE, then on HEAD: fresh clones."""
+    from nodewise_cli import bench_targets
+
+    try:
+        rows = bench_targets.run(base, runs, os.path.abspath(work_dir),
+                                 log=lambda line: click.echo(line, err=True))
+    except bench_targets.BenchError as error:
+        _fail(str(error))
+    for path in bench_targets.write(rows, out_dir):
+        click.echo(f"wrote {path}")
+
+
 def _target_value(parse):
     """A click callback: `parse` checks the value; its ValueError names the bad value."""
     def callback(context: click.Context, param: click.Parameter, value: str) -> str:
