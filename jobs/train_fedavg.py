@@ -139,16 +139,6 @@ def _rounds(gather, partition: int, seed: int, feature_set: str, rounds: int,
             "losses": losses if first else None}
 
 
-def exchange_hub(spark, tasks: int) -> tuple[exchange.Hub, str]:
-    """The stage's all-gather hub, listening where the driver does, on the port
-    spark.nodewise.exchange.port names (set by site.yml; any free port without it)."""
-    conf = spark.sparkContext.getConf()
-    host = conf.get("spark.driver.host")
-    return exchange.Hub(conf.get("spark.driver.bindAddress", host),
-                        int(conf.get("spark.nodewise.exchange.port", "0")), tasks,
-                        exchange.new_key(), log=log), host
-
-
 def check_locality(spark, seed: int, node_of_partition: dict[int, str],
                    worker_uis: dict[str, str]) -> dict:
     """Which executor, on which worker, ran each node's rounds of `seed` (from Spark's REST
@@ -179,7 +169,7 @@ def train(spark, args, seed: int, clock: SeedClock, expected, split, slots) -> d
     phase(spark, seed, ROUNDS_GROUP, f"{args.rounds} rounds of federated averaging, each "
                                      "node on its own rows")
     fit_watch = Stopwatch()
-    hub, host = exchange_hub(spark, slots)
+    hub, host = exchange.driver_hub(spark, slots, log)
     with hub:
         task = rounds_on_every_node(seed, args.feature_set, args.rounds, args.local_steps,
                                     (host, hub.address[1]), hub.key)

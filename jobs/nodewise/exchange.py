@@ -231,6 +231,17 @@ def _listen(host: str, port: int) -> socket.socket:
                         f"{PORT_RETRIES} after it: {last}")
 
 
+def driver_hub(spark, tasks: int, log=None) -> tuple[Hub, str]:
+    """A hub for a stage of `tasks` tasks, listening where the driver does, on the port
+    spark.nodewise.exchange.port names (site.yml sets it; any free port without it), and
+    the address the tasks reach it at."""
+    conf = spark.sparkContext.getConf()
+    host = conf.get("spark.driver.host")
+    hub = Hub(conf.get("spark.driver.bindAddress", host),
+              int(conf.get("spark.nodewise.exchange.port", "0")), tasks, new_key(), log=log)
+    return hub, host
+
+
 class Member:
     """In a barrier task: this partition's connection to the hub."""
 
