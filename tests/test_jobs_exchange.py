@@ -124,14 +124,37 @@ def test_a_retried_stage_replaces_the_older_attempts_tasks():
     key = exchange.new_key()
     with exchange.Hub("127.0.0.1", 0, 2, key) as hub:
         stale = exchange.Member(hub.address, key, 0, 7, timeout=5.0)  # its stage failed
-        results = run_tasks(hub, key, [lambda m, p=p: m.all_gather(f"retry-{p}") for p in range(2)],
-                            first_task_id=9)
+        newer = exchange.Member(hub.address, key, 0, 9, timeout=5.0)  # the retry's task 0
         with pytest.raises(exchange.ExchangeError, match="the stage was retried"):
             stale.all_gather("late")
         stale.close()
+        results = {}
+        thread = threading.Thread(target=lambda: results.update({0: newer.all_gather("retry-0")}))
+        thread.start()
+        with exchange.Member(hub.address, key, 1, 10, timeout=5.0) as second:
+            results[1] = second.all_gather("retry-1")
+        thread.join(timeout=10)
+        newer.close()
         older = run_tasks(hub, key, [lambda m: m.all_gather("too late")], first_task_id=8)
     assert results == {0: ["retry-0", "retry-1"], 1: ["retry-0", "retry-1"]}
     assert isinstance(older[0], exchange.ExchangeError)  # refused: older than the finished stage
+
+
+def test_a_killed_tasks_connection_is_dropped_before_the_sync_starts():
+    """A task of a failed stage that connected and was then killed leaves a closed
+    connection; the retry's tasks sync without it, whichever of them comes first."""
+    key = exchange.new_key()
+    results = {}
+    with exchange.Hub("127.0.0.1", 0, 2, key) as hub:
+        exchange.Member(hub.address, key, 0, 4, timeout=5.0).close()
+        # The retry's task 1 comes first: with the killed task 0 the set looks whole.
+        with exchange.Member(hub.address, key, 1, 7, timeout=5.0) as second:
+            thread = threading.Thread(target=lambda: results.update(run_tasks(
+                hub, key, [lambda m: m.all_gather("zero")], first_task_id=6)))
+            thread.start()
+            results[1] = second.all_gather("one")
+            thread.join(timeout=10)
+    assert results == {0: ["zero", "one"], 1: ["zero", "one"]}
 
 
 def test_no_hub_listening_names_the_address_and_the_port_setting():

@@ -93,6 +93,15 @@ class _Channel:
             data += chunk
         return data
 
+    def closed_by_peer(self) -> bool:
+        """Whether the other end has closed (a killed task's connection), without waiting."""
+        try:
+            return self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
@@ -153,30 +162,41 @@ class Hub:
                 self._drop_members(str(error))
 
     def _gather_members(self) -> None:
-        """Accept connections until every partition has its newest task's."""
-        while len(self._members) < self.tasks:
-            self.listener.settimeout(None)
-            sock, peer = self.listener.accept()
-            sock.settimeout(HELLO_SECONDS)  # a silent connection must not hold the hub
-            try:
-                channel, hello = _hello_of(sock, self.key)
-                task_id = int(hello["task"])
-            except (OSError, ExchangeError, ValueError, KeyError, TypeError) as error:
-                self._note("exchange: refused a connection from %s: %s", peer[0], error)
-                sock.close()
-                continue
-            sock.settimeout(self.timeout)
-            partition = channel.partition
-            if (task_id < max(self._floor, self._task_ids.get(partition, -1))
-                    or not 0 <= partition < self.tasks):
-                self._note("exchange: refused task %s (partition %s) from %s: not of this "
-                           "stage's newest attempt", task_id, partition, peer[0])
-                channel.close()
-                continue
-            if partition in self._members:  # an older attempt's task that Spark left behind
-                self._drop(partition, "the stage was retried")
-            self._members[partition] = channel
-            self._task_ids[partition] = task_id
+        """Accept connections until every partition has its newest task's, and none of
+        them is a connection its task has closed (a task of a failed stage, killed)."""
+        while len(self._members) < self.tasks or self._prune_closed():
+            self._accept_one()
+
+    def _accept_one(self) -> None:
+        """Take the next connection as its partition's member, or refuse it."""
+        sock, peer = self.listener.accept()
+        sock.settimeout(HELLO_SECONDS)  # a silent connection must not hold the hub
+        try:
+            channel, hello = _hello_of(sock, self.key)
+            task_id = int(hello["task"])
+        except (OSError, ExchangeError, ValueError, KeyError, TypeError) as error:
+            self._note("exchange: refused a connection from %s: %s", peer[0], error)
+            sock.close()
+            return
+        sock.settimeout(self.timeout)
+        partition = channel.partition
+        if (task_id < max(self._floor, self._task_ids.get(partition, -1))
+                or not 0 <= partition < self.tasks):
+            self._note("exchange: refused task %s (partition %s) from %s: not of this "
+                       "stage's newest attempt", task_id, partition, peer[0])
+            channel.close()
+            return
+        if partition in self._members:  # an older attempt's task that Spark left behind
+            self._drop(partition, "the stage was retried")
+        self._members[partition] = channel
+        self._task_ids[partition] = task_id
+
+    def _prune_closed(self) -> bool:
+        """Drop the members whose tasks have closed their connections; whether any were."""
+        closed = [p for p, channel in self._members.items() if channel.closed_by_peer()]
+        for partition in closed:
+            self._drop(partition, "")
+        return bool(closed)
 
     def _relay(self) -> None:
         """Each sync: one message from every member, then all of them to each."""
