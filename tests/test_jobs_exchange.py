@@ -7,6 +7,7 @@ import logging
 import socket
 import struct
 import threading
+import time
 
 import pytest
 
@@ -87,12 +88,13 @@ def test_a_frame_changed_on_the_way_is_refused():
         def warning(self, message, *args):
             notes.append(message % args)
 
-    captured = Captured()
-    exchange._Channel(captured, key).send("up", {"partition": 0, "task": 0})
-    changed = bytearray(captured.sent)
-    changed[-1] ^= 1  # one bit of the seal
     with exchange.Hub("127.0.0.1", 0, 1, key, log=Log()) as hub:
         sock = socket.create_connection(hub.address, timeout=5)
+        challenge = exchange._read(sock, exchange._CHALLENGE_BYTES)
+        captured = Captured()
+        exchange._Channel(captured, key, challenge).send("up", {"partition": 0, "task": 0})
+        changed = bytearray(captured.sent)
+        changed[-1] ^= 1  # one bit of the seal
         sock.sendall(bytes(changed))
         assert sock.recv(1) == b""  # the hub closed the connection
         sock.close()
@@ -140,6 +142,24 @@ def test_a_retried_stage_replaces_the_older_attempts_tasks():
     assert isinstance(older[0], exchange.ExchangeError)  # refused: older than the finished stage
 
 
+def test_a_killed_tasks_unread_message_is_not_relayed():
+    """A failed stage's task that sent its message and was then killed: its connection
+    is closed with the message unread, and the retry's tasks sync without it."""
+    key = exchange.new_key()
+    results = {}
+    with exchange.Hub("127.0.0.1", 0, 2, key) as hub:
+        stale = exchange.Member(hub.address, key, 0, 4, timeout=5.0)
+        stale.channel.send("up", "stale")
+        stale.close()
+        with exchange.Member(hub.address, key, 1, 7, timeout=5.0) as second:
+            thread = threading.Thread(target=lambda: results.update(run_tasks(
+                hub, key, [lambda m: m.all_gather("zero")], first_task_id=6)))
+            thread.start()
+            results[1] = second.all_gather("one")
+            thread.join(timeout=10)
+    assert results == {0: ["zero", "one"], 1: ["zero", "one"]}
+
+
 def test_a_killed_tasks_connection_is_dropped_before_the_sync_starts():
     """A task of a failed stage that connected and was then killed leaves a closed
     connection; the retry's tasks sync without it, whichever of them comes first."""
@@ -185,6 +205,57 @@ def test_an_oversized_frame_is_refused_before_it_is_read():
     key = exchange.new_key()
     with exchange.Hub("127.0.0.1", 0, 1, key) as hub:
         sock = socket.create_connection(hub.address, timeout=5)
-        sock.sendall(struct.pack("!I", 2 ** 31))
+        exchange._read(sock, exchange._CHALLENGE_BYTES)
+        sock.sendall(struct.pack("!I", 2048))  # over the hello's limit, under a frame's
         assert sock.recv(1) == b""
         sock.close()
+
+
+def test_a_hello_seen_on_one_connection_is_refused_on_another():
+    """Someone who saw a task's first message and sends it again cannot take its place:
+    each connection's frames are sealed with that connection's challenge."""
+    key = exchange.new_key()
+    results = {}
+    with exchange.Hub("127.0.0.1", 0, 2, key) as hub:
+        real = socket.create_connection(hub.address, timeout=5)
+        challenge = exchange._read(real, exchange._CHALLENGE_BYTES)
+        seen = Captured()  # the bytes of task 0's hello, as the network carries them
+        exchange._Channel(seen, key, challenge).send("up", {"partition": 0, "task": 5})
+        real.sendall(seen.sent)
+        replay = socket.create_connection(hub.address, timeout=5)
+        exchange._read(replay, exchange._CHALLENGE_BYTES)
+        replay.sendall(seen.sent)
+        assert replay.recv(1) == b""  # refused
+        replay.close()
+        task0 = exchange._Channel(real, key, challenge, partition=0)
+        task0.sent = 1  # the hello went first
+        with exchange.Member(hub.address, key, 1, 6, timeout=5.0) as second:
+            thread = threading.Thread(target=lambda: results.update({1: second.all_gather("one")}))
+            thread.start()
+            task0.send("up", "zero")
+            results[0] = task0.receive("down")["messages"]
+            thread.join(timeout=10)
+        real.close()
+    assert results == {0: ["zero", "one"], 1: ["zero", "one"]}
+
+
+def test_a_slow_stranger_is_dropped_and_the_tasks_still_sync():
+    key = exchange.new_key()
+    with exchange.Hub("127.0.0.1", 0, 2, key) as hub:
+        slow = socket.create_connection(hub.address, timeout=10)
+        exchange._read(slow, exchange._CHALLENGE_BYTES)
+        slow.sendall(struct.pack("!I", 100))
+
+        def trickle():
+            for _ in range(40):  # a byte every 0.25 s, 10 s in all
+                try:
+                    slow.sendall(b"x")
+                except OSError:
+                    return
+                time.sleep(0.25)
+
+        threading.Thread(target=trickle, daemon=True).start()
+        results = run_tasks(hub, key, [lambda m, p=p: m.all_gather(p) for p in range(2)],
+                            timeout=10.0)
+        slow.close()
+    assert results == {0: [0, 1], 1: [0, 1]}

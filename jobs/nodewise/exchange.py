@@ -11,8 +11,10 @@ one message and gets every task's message back, ordered by partition, as
 Every message is sealed with AES-GCM under a key made for the one stage and
 shipped to the tasks inside their closure, which Spark's RPC carries encrypted
 (spark.network.crypto.enabled): a message the key did not seal, or sealed for
-another place in the stream, is refused, and nothing crosses the network in
-clear text. The stage still runs in barrier mode, so its tasks start together
+another connection (each starts with a random challenge from the hub) or another
+place in the stream, is refused, and nothing but the challenge crosses the
+network in clear text. A connection has HELLO_SECONDS to send a small first
+message, so a stranger cannot hold the hub. The stage still runs in barrier mode, so its tasks start together
 and fail together.
 
 Faults end in a named error within `timeout` seconds: a task that cannot reach
@@ -31,16 +33,20 @@ import os
 import socket
 import struct
 import threading
+import time
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 PORT_RETRIES = 16  # as spark.port.maxRetries: a busy port makes the hub try the next
 DEFAULT_TIMEOUT = 600.0  # seconds a sync may wait for the slowest task
-HELLO_SECONDS = 10.0  # for a new connection to name its partition
+HELLO_SECONDS = 5.0  # for a new connection to name its partition, in all
 _LENGTH = struct.Struct("!I")
 _NONCE_BYTES = 12
+_CHALLENGE_BYTES = 16
 _MAX_FRAME = 64 * 1024 * 1024
+_MAX_HELLO = 1024  # a frame read before its sender has shown it holds the key
+_TCP_CLOSE_WAIT = 8  # Linux's tcp_info state: the peer has closed its end
 
 
 class ExchangeError(RuntimeError):
@@ -52,16 +58,20 @@ def new_key() -> bytes:
 
 
 class _Channel:
-    """One TCP connection whose frames are JSON sealed with AES-GCM; the associated data
-    names the direction, the partition and the frame's number, so a frame cannot be
-    replayed or moved."""
+    """One TCP connection whose frames are JSON sealed with AES-GCM. The associated data
+    names the connection (the hub's random challenge, sent in clear text as it accepts),
+    the direction, the partition and the frame's number, so a frame cannot be replayed on
+    another connection, or moved within one."""
 
-    def __init__(self, sock: socket.socket, key: bytes, partition: int | None = None):
-        self.sock, self.aead, self.partition = sock, AESGCM(key), partition
+    def __init__(self, sock: socket.socket, key: bytes, challenge: bytes,
+                 partition: int | None = None):
+        self.sock, self.aead, self.challenge = sock, AESGCM(key), challenge
+        self.partition = partition
         self.sent = self.received = 0
 
     def _context(self, direction: str, number: int) -> bytes:
-        return f"nodewise-exchange/{direction}/{self.partition}/{number}".encode()
+        return (f"nodewise-exchange/{direction}/{self.partition}/{number}/".encode()
+                + self.challenge)
 
     def send(self, direction: str, value) -> None:
         nonce = os.urandom(_NONCE_BYTES)
@@ -70,11 +80,11 @@ class _Channel:
         self.sent += 1
         self.sock.sendall(_LENGTH.pack(_NONCE_BYTES + len(sealed)) + nonce + sealed)
 
-    def receive(self, direction: str):
-        (length,) = _LENGTH.unpack(self._read(_LENGTH.size))
-        if not _NONCE_BYTES < length <= _MAX_FRAME:
+    def receive(self, direction: str, limit: int = _MAX_FRAME, deadline: float | None = None):
+        (length,) = _LENGTH.unpack(_read(self.sock, _LENGTH.size, deadline))
+        if not _NONCE_BYTES < length <= limit:
             raise ExchangeError(f"a frame of {length} bytes: not from this exchange")
-        frame = self._read(length)
+        frame = _read(self.sock, length, deadline)
         try:
             plain = self.aead.decrypt(frame[:_NONCE_BYTES], frame[_NONCE_BYTES:],
                                       self._context(direction, self.received))
@@ -84,17 +94,15 @@ class _Channel:
         self.received += 1
         return json.loads(plain)
 
-    def _read(self, size: int) -> bytes:
-        data = b""
-        while len(data) < size:
-            chunk = self.sock.recv(size - len(data))
-            if not chunk:
-                raise ConnectionError("the connection closed")
-            data += chunk
-        return data
-
     def closed_by_peer(self) -> bool:
-        """Whether the other end has closed (a killed task's connection), without waiting."""
+        """Whether the other end has closed (a killed task's connection), without waiting,
+        even when its last message is still unread (Linux tells; elsewhere only an end
+        with nothing unread is seen)."""
+        if hasattr(socket, "TCP_INFO"):
+            with contextlib.suppress(OSError):
+                state = self.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]
+                if state == _TCP_CLOSE_WAIT:
+                    return True
         try:
             return self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
         except BlockingIOError:
@@ -108,10 +116,29 @@ class _Channel:
         self.sock.close()
 
 
+def _read(sock: socket.socket, size: int, deadline: float | None = None) -> bytes:
+    """`size` bytes; with a deadline (time.monotonic()), all of them by then."""
+    data = bytearray()
+    while len(data) < size:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("too slow")
+            sock.settimeout(left)
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise ConnectionError("the connection closed")
+        data += chunk
+    return bytes(data)
+
+
 def _hello_of(sock: socket.socket, key: bytes) -> tuple[_Channel, dict]:
-    """The first frame names the partition; it is sealed for partition None."""
-    channel = _Channel(sock, key)
-    hello = channel.receive("up")
+    """Send the connection's challenge; the first frame, sealed for partition None, names
+    the partition, whole within HELLO_SECONDS and small."""
+    challenge = os.urandom(_CHALLENGE_BYTES)
+    sock.sendall(challenge)
+    channel = _Channel(sock, key, challenge)
+    hello = channel.receive("up", _MAX_HELLO, time.monotonic() + HELLO_SECONDS)
     channel.partition = int(hello["partition"])
     return channel, hello
 
@@ -239,13 +266,9 @@ def _listen(host: str, port: int) -> socket.socket:
     """A listening socket on `port`, or the next free of PORT_RETRIES (any port for 0)."""
     last = None
     for candidate in ([0] if port == 0 else range(port, port + PORT_RETRIES + 1)):
-        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         try:
-            sock.bind((host, candidate))
-            sock.listen(64)
-            return sock
+            return socket.create_server((host, candidate), family=_family(host), backlog=64)
         except OSError as error:
-            sock.close()
             last = error
     raise ExchangeError(f"the exchange hub could not listen on {host} port {port} or the "
                         f"{PORT_RETRIES} after it: {last}")
@@ -262,6 +285,14 @@ def driver_hub(spark, tasks: int, log=None) -> tuple[Hub, str]:
     return hub, host
 
 
+def _family(host: str) -> socket.AddressFamily:
+    """IPv4 or IPv6, as `host` (an address or a name) resolves first."""
+    try:
+        return socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0][0]
+    except OSError:
+        return socket.AF_INET
+
+
 class Member:
     """In a barrier task: this partition's connection to the hub."""
 
@@ -276,9 +307,15 @@ class Member:
                 f"{address[0]} port {address[1]}: {error}. The driver's host must accept "
                 "TCP from every node on that port (the firewall's nodewise_exchange_port "
                 "range)") from None
-        sock.settimeout(timeout)
-        self.channel = _Channel(sock, key)
-        self.channel.send("up", {"partition": partition, "task": task_id})
+        try:
+            challenge = _read(sock, _CHALLENGE_BYTES, time.monotonic() + min(timeout, 30.0))
+            sock.settimeout(timeout)
+            self.channel = _Channel(sock, key, challenge)
+            self.channel.send("up", {"partition": partition, "task": task_id})
+        except OSError as error:
+            sock.close()
+            raise ExchangeError(f"task {partition} reached the exchange hub at {address[0]} "
+                                f"port {address[1]} but could not greet it: {error}") from None
         self.channel.partition = partition
 
     def all_gather(self, message) -> list:
