@@ -169,10 +169,9 @@ def train(spark, args, seed: int, clock: SeedClock, expected, split, slots) -> d
     phase(spark, seed, ROUNDS_GROUP, f"{args.rounds} rounds of federated averaging, each "
                                      "node on its own rows")
     fit_watch = Stopwatch()
-    hub, host = exchange.driver_hub(spark, slots, log)
-    with hub:
+    with exchange.driver_hub(spark, slots, log) as hub:
         task = rounds_on_every_node(seed, args.feature_set, args.rounds, args.local_steps,
-                                    (host, hub.address[1]), hub.key)
+                                    hub.address, hub.key)
         replies = [json.loads(reply) for reply in spark.sparkContext.parallelize(
             range(slots), slots).barrier().mapPartitions(task).collect()]
     fit_seconds = fit_watch.seconds()

@@ -154,10 +154,9 @@ def train(spark, args, seed: int, clock: SeedClock, expected: dict[str, int], sl
           split: dict) -> dict:
     # The hub serves every run of the barrier read in this seed: the first, and
     # a rerun after an executor is lost, until the seed's record is written.
-    hub, host = exchange.driver_hub(spark, slots, log)
-    with hub:
-        return train_seed(spark, args, seed, clock, expected, slots, split,
-                          (host, hub.address[1]), hub.key)
+    with exchange.driver_hub(spark, slots, log) as hub:
+        return train_seed(spark, args, seed, clock, expected, slots, split, hub.address,
+                          hub.key)
 
 
 def train_seed(spark, args, seed: int, clock: SeedClock, expected: dict[str, int], slots: int,

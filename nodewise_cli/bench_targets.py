@@ -38,6 +38,7 @@ TARGETS = [
 ]
 EMBEDDED_PORTS = (7077, 8080)  # the master's, in inventories/local.ini
 COLUMNS = ["target", "commit", "label", "run", "seconds"]
+MAKE_TIMEOUT = 3600  # seconds for one target: a fresh demo takes 6 to 8 minutes here
 
 
 class BenchError(RuntimeError):
@@ -91,8 +92,13 @@ def _make(directory: str, args: list[str], check: bool = True) -> float:
            if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "INVENTORY", "SEEDS", "VIRTUAL_ENV",
                           "ANSIBLE_CONFIG", "PYTHON")}
     start = time.perf_counter()
-    result = subprocess.run(["make", *args], cwd=directory, env=env, capture_output=True,
-                            text=True)
+    try:
+        result = subprocess.run(["make", *args], cwd=directory, env=env, capture_output=True,
+                                text=True, timeout=MAKE_TIMEOUT)
+    except subprocess.TimeoutExpired as expired:
+        output = (expired.stdout or b"").decode(errors="replace")[-3000:]
+        raise BenchError(f"make {' '.join(args)} in {directory} did not end within "
+                         f"{MAKE_TIMEOUT} s:\n{output}") from None
     seconds = time.perf_counter() - start
     if check and result.returncode != 0:
         raise BenchError(f"make {' '.join(args)} failed in {directory} ({result.returncode}):\n"

@@ -14,8 +14,8 @@ shipped to the tasks inside their closure, which Spark's RPC carries encrypted
 another connection (each starts with a random challenge from the hub) or another
 place in the stream, is refused, and nothing but the challenge crosses the
 network in clear text. A connection has HELLO_SECONDS to send a small first
-message, so a stranger cannot hold the hub. The stage still runs in barrier mode, so its tasks start together
-and fail together.
+message, so a stranger cannot hold the hub. The stage still runs in barrier
+mode, so its tasks start together and fail together.
 
 Faults end in a named error within `timeout` seconds: a task that cannot reach
 the hub names its address and port (a firewall between the nodes), and a task
@@ -145,13 +145,14 @@ def _hello_of(sock: socket.socket, key: bytes) -> tuple[_Channel, dict]:
 
 class Hub:
     """On the driver: serves one barrier stage of `tasks` tasks. Use as a context manager;
-    `address` is what the tasks connect to."""
+    `address` is what the tasks connect to: the port it listens on at `host`, or at
+    `advertised` where the tasks know the host by another name."""
 
     def __init__(self, host: str, port: int, tasks: int, key: bytes,
-                 timeout: float = DEFAULT_TIMEOUT, log=None):
+                 timeout: float = DEFAULT_TIMEOUT, log=None, advertised: str | None = None):
         self.tasks, self.key, self.timeout, self.log = tasks, key, timeout, log
         self.listener = _listen(host, port)
-        self.address = (host, self.listener.getsockname()[1])
+        self.address = (advertised or host, self.listener.getsockname()[1])
         self._members: dict[int, _Channel] = {}
         self._task_ids: dict[int, int] = {}  # partition -> its member's task attempt id
         self._floor = 0  # task attempt ids below it belong to a stage attempt that ended
@@ -274,15 +275,15 @@ def _listen(host: str, port: int) -> socket.socket:
                         f"{PORT_RETRIES} after it: {last}")
 
 
-def driver_hub(spark, tasks: int, log=None) -> tuple[Hub, str]:
+def driver_hub(spark, tasks: int, log=None) -> Hub:
     """A hub for a stage of `tasks` tasks, listening where the driver does, on the port
     spark.nodewise.exchange.port names (site.yml sets it; any free port without it), and
-    the address the tasks reach it at."""
+    reached where the executors reach the driver."""
     conf = spark.sparkContext.getConf()
     host = conf.get("spark.driver.host")
-    hub = Hub(conf.get("spark.driver.bindAddress", host),
-              int(conf.get("spark.nodewise.exchange.port", "0")), tasks, new_key(), log=log)
-    return hub, host
+    return Hub(conf.get("spark.driver.bindAddress", host),
+               int(conf.get("spark.nodewise.exchange.port", "0")), tasks, new_key(), log=log,
+               advertised=host)
 
 
 def _family(host: str) -> socket.AddressFamily:
