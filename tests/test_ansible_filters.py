@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import io
+import subprocess
+import sys
+import tarfile
 from pathlib import Path
 
 PLUGIN = Path(__file__).parent.parent / "ansible/roles/nodewise/filter_plugins/nodewise_files.py"
@@ -26,3 +30,48 @@ def test_files_missing_compares_names_and_sizes_not_folders():
         "/opt/nodewise/models/b.tar.gz", "/opt/nodewise/models/c.json"]
     assert missing(node, node) == []
     assert missing([], controller) == []
+
+
+UNPACK = Path(__file__).parent.parent / "ansible/roles/nodewise/files/unpack_records.py"
+
+
+def pack(tmp_path, members: dict) -> Path:
+    """A tar of `members` (name: bytes, or None for a symbolic link to /etc/passwd)."""
+    archive = tmp_path / "records.tar"
+    with tarfile.open(archive, "w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            if data is None:
+                info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+                tar.addfile(info)
+            else:
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return archive
+
+
+def unpack(archive, dest, *names):
+    return subprocess.run([sys.executable, str(UNPACK), str(archive), str(dest), *names],
+                          capture_output=True, text=True, check=False)
+
+
+def test_unpack_records_writes_the_named_files_private_and_nothing_else(tmp_path):
+    archive = pack(tmp_path, {"m.tar.gz": b"model", "m.json": b"{}", "extra.json": b"x"})
+    dest = tmp_path / "models"
+    dest.mkdir()
+    result = unpack(archive, dest, "m.tar.gz", "m.json")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in dest.iterdir()) == ["m.json", "m.tar.gz"]
+    assert (dest / "m.tar.gz").read_bytes() == b"model"
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in dest.iterdir())
+
+
+def test_unpack_records_refuses_links_paths_and_absent_names_naming_them(tmp_path):
+    archive = pack(tmp_path, {"ok.json": b"{}", "link.json": None, "sub/x.json": b"{}"})
+    dest = tmp_path / "runs"
+    dest.mkdir()
+    for name, says in [("link.json", "not a plain file"), ("sub/x.json", "not a plain file name"),
+                       ("gone.json", "is not in")]:
+        result = unpack(archive, dest, "ok.json", name)
+        assert result.returncode != 0 and f"'{name}'" in result.stderr and says in result.stderr
+    assert sorted(p.name for p in dest.iterdir()) == ["ok.json"]  # no partial file left
