@@ -17,12 +17,14 @@ these, and its score would be filed under the split it trained on.
 from __future__ import annotations
 
 import logging
+import operator
 import os
 import sys
+from functools import reduce
 
 from nodewise import combining, federation, manifest, metrics, model_io, names, runs, schema, scoring
 from nodewise.jobcli import Stopwatch, session, setup_logging
-from nodewise.slices import IS_TEST, load_slice, slice_path
+from nodewise.slices import IS_TEST, for_seed, load_slice, slice_path, test_flag
 
 log = logging.getLogger("evaluate")
 
@@ -68,10 +70,10 @@ def load(spark, out_dir: str, info: dict):
     return model_io.load_model(spark, runs.model_path(out_dir, info["run_id"]))
 
 
-def evaluate_model(spark, info: dict, test_rows, args) -> dict:
+def evaluate_model(spark, info: dict, test_part: scoring.TestPart, args) -> dict:
     watch = Stopwatch()
     model = load(spark, args.out_dir, info)
-    block = scoring.evaluation(model, test_rows, "node")
+    block = scoring.evaluation(model, test_part.rows, "node", test_part.unseen_categories)
     record = {"kind": "evaluation", **info, "node": args.node,
               "labels": list(schema.LABELS), "test_rows": block.pop("rows"),
               "score_seconds": watch.seconds(), "finished_at": runs.utc_now(), **block}
@@ -81,16 +83,22 @@ def evaluate_model(spark, info: dict, test_rows, args) -> dict:
     return record
 
 
+def read_test_parts(spark, args, seeds: list[int]) -> dict[int, scoring.TestPart]:
+    """Each seed's test part of this node's slice, from one read that caches the rows
+    in any of them."""
+    rows = load_slice(spark, slice_path(args.data_dir, args.node), args.node, seeds)
+    in_a_test_part = rows.filter(reduce(operator.or_, [rows[test_flag(s)] for s in seeds])).cache()
+    parts = {}
+    for seed in seeds:
+        seed_rows = for_seed(in_a_test_part, seed)
+        parts[seed] = scoring.TestPart(seed_rows.filter(seed_rows[IS_TEST]))
+    return parts
+
+
 def run(spark, args) -> list[dict]:
-    path = slice_path(args.data_dir, args.node)
-    test_parts = {}
-    records = []
-    for info in pending_models(args.out_dir, args.node, args.data_dir):
-        seed = info["seed"]
-        if seed not in test_parts:
-            rows = load_slice(spark, path, args.node, seed)
-            test_parts[seed] = rows.filter(rows[IS_TEST]).cache()
-        records.append(evaluate_model(spark, info, test_parts[seed], args))
+    pending = pending_models(args.out_dir, args.node, args.data_dir)
+    test_parts = read_test_parts(spark, args, sorted({i["seed"] for i in pending})) if pending else {}
+    records = [evaluate_model(spark, info, test_parts[info["seed"]], args) for info in pending]
     log.info("scored %d model(s) on %s", len(records), args.node)
     return records
 

@@ -27,7 +27,7 @@ from nodewise.jobcli import (
     run_job,
     tune_for_size,
 )
-from nodewise.slices import IS_TEST, load_slice, slice_path
+from nodewise.slices import IS_TEST, for_seed, load_slice, slice_path
 
 log = logging.getLogger("train_node")
 
@@ -39,9 +39,10 @@ def parse_args(argv):
     return parse(args, argv)
 
 
-def extract(spark, data_dir: str, node: str, seed: int):
-    """The node's rows, cached, and how many are training rows and test rows (one job)."""
-    rows = load_slice(spark, slice_path(data_dir, node), node, seed).cache()
+def extract(slice_rows, seed: int):
+    """The node's rows split for `seed`, and how many are training rows and test rows
+    (one job; the first seed's also reads the slice into the cache)."""
+    rows = for_seed(slice_rows, seed)
     sides = {row[IS_TEST]: row["count"] for row in rows.groupBy(IS_TEST).count().collect()}
     return rows, sides.get(False, 0), sides.get(True, 0)
 
@@ -57,14 +58,19 @@ def train(train_rows, classifier: str, feature_set: str, small: bool):
 def run(spark, args, watch: Stopwatch) -> None:
     expected = manifest.read(manifest.manifest_path(args.data_dir))
     split = manifest.split_identity(manifest.manifest_path(args.data_dir))
-    each_seed(spark, args.seeds, watch,
-              lambda seed, clock: train_seed(spark, args, seed, clock, expected, split))
+    slice_rows = load_slice(spark, slice_path(args.data_dir, args.node), args.node,
+                            args.seeds).cache()
+    try:
+        each_seed(spark, args.seeds, watch, lambda seed, clock: train_seed(
+            spark, args, slice_rows, seed, clock, expected, split))
+    finally:
+        slice_rows.unpersist()
 
 
-def train_seed(spark, args, seed: int, clock: SeedClock, expected: dict[str, int],
-               split: dict) -> dict:
+def train_seed(spark, args, slice_rows, seed: int, clock: SeedClock,
+               expected: dict[str, int], split: dict) -> dict:
     phase(spark, seed, "read", "read this node's slice")
-    rows, n_train, n_test = extract(spark, args.data_dir, args.node, seed)
+    rows, n_train, n_test = extract(slice_rows, seed)
     manifest.require_rows(expected, {args.node: n_train + n_test}, [args.node], "read")
     train_rows, test_rows = rows.filter(~rows[IS_TEST]), rows.filter(rows[IS_TEST])
     if n_train == 0:
@@ -82,7 +88,6 @@ def train_seed(spark, args, seed: int, clock: SeedClock, expected: dict[str, int
         train_nodes=[args.node], rows_per_node={args.node: n_train}, train_rows=n_train,
         fit_seconds=fit_seconds, classifier=args.classifier, feature_set=args.feature_set,
         split=split)
-    rows.unpersist()
     log.info("run %s: %d training rows, fit %.2f s, local F1 %.4f",
              record["run_id"], n_train, fit_seconds, record["evaluation"]["f1"])
     return record

@@ -4,6 +4,7 @@ tests' folders of run records (tests/report_support.py)."""
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 from pyspark.sql import SparkSession
@@ -12,6 +13,8 @@ from report_support import evaluated_runs, every_kind, unified_work  # noqa: F40
 
 # Bind Spark to loopback: the machine's own hostname may resolve elsewhere.
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+# Python tasks run in the tests' Python, which has pyarrow; `python3` on PATH may not.
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 
 @pytest.fixture(scope="session")

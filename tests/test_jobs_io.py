@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 from nodewise import features, manifest, model_io, names, resources, schema, scoring
-from nodewise.slices import IS_TEST, NODE, ROW, read_slice, slice_path, spark_schema
+from nodewise.slices import (
+    IS_TEST,
+    NODE,
+    ROW,
+    for_seed,
+    load_slice,
+    read_slice,
+    slice_path,
+    spark_schema,
+)
 from nodewise.split import test_mask
 
 HEADER = ",".join(schema.COLUMNS)
@@ -46,6 +55,18 @@ def test_spark_schema_matches_the_read_slice_table(spark, tmp_path):
     assert rows.first()["Average_Salary"] == 50000
 
 
+def test_one_read_of_a_slice_gives_each_seeds_split_as_read_slice_does(spark, tmp_path):
+    lines = [csv_line("Nurse", 0.2), csv_line("Chef", 0.5), csv_line("Truck Driver", 0.9)] * 20
+    path = write_slice(tmp_path, "w1", lines)
+    rows = load_slice(spark, path, "w1", [2, 5])
+    for seed in (2, 5):
+        view = for_seed(rows, seed)
+        assert view.schema == spark_schema()
+        expected = read_slice(path, "w1", seed).to_pylist()
+        assert [row.asDict() for row in view.orderBy(ROW).collect()] == expected
+    assert for_seed(rows, 2).collect() != for_seed(rows, 5).collect()  # the seeds split apart
+
+
 def training_rows(spark, tmp_path):
     lines = [csv_line(job, p) for job, p in
              [("Nurse", 0.2), ("Chef", 0.5), ("Truck Driver", 0.9), ("Doctor", 0.1),
@@ -69,6 +90,9 @@ def test_evaluation_counts_unseen_categories(spark, tmp_path):
     assert block["unseen_categories"] == {schema.JOB_TITLE: 1, schema.EDUCATION_LEVEL: 1}
     assert block["rows"] == 2
     assert block["eval_set"] == "local"
+    part = scoring.TestPart(odd)
+    assert scoring.evaluation(model, part.rows, "node", part.unseen_categories) == {
+        **block, "eval_set": "node"}
 
 
 def test_model_file_round_trip_predicts_the_same(spark, tmp_path):

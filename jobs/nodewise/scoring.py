@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
+
 from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -30,9 +33,24 @@ def unseen_category_counts(rows: DataFrame) -> dict[str, int]:
     return {column: int(result[column] or 0) for column in schema.FEATURE_CATEGORICAL}
 
 
-def evaluation(model: PipelineModel, rows: DataFrame, eval_set: str) -> dict:
-    """The evaluation block of a record: scores from the confusion matrix."""
+def evaluation(model: PipelineModel, rows: DataFrame, eval_set: str,
+               unseen_categories: dict[str, int] | None = None) -> dict:
+    """The evaluation block of a record: scores from the confusion matrix.
+    `unseen_categories`: `rows`' counts, when already known (`TestPart`)."""
     block = metrics.scores(confusion_matrix(model, rows), schema.LABELS)
     block["eval_set"] = eval_set
-    block["unseen_categories"] = unseen_category_counts(rows)
+    block["unseen_categories"] = (unseen_category_counts(rows) if unseen_categories is None
+                                  else unseen_categories)
     return block
+
+
+@dataclass
+class TestPart:
+    """Rows that many models are scored on: their unseen-category counts, which do
+    not depend on the model, are counted once (one Spark job per model saved)."""
+
+    rows: DataFrame
+
+    @cached_property
+    def unseen_categories(self) -> dict[str, int]:
+        return unseen_category_counts(self.rows)
