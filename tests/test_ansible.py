@@ -325,3 +325,14 @@ def test_make_clean_removes_what_the_targets_wrote_and_keeps_venv_secret_and_hos
     assert [name for name in kept if not (tmp_path / name).exists()] == []
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [".known_hosts", ".secrets", ".venv", "Makefile", "data", "reports"])
+
+
+def test_a_job_on_a_node_that_was_never_set_up_says_what_is_missing(tmp_path):
+    inventory = local_copy(tmp_path)
+    result = run("make", "train-node", "NODE=worker1", inventory)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "worker1 is not set up (missing" in output, output[-3000:]
+    for missing in ("bin/spark-submit", "bin/run-locked", "jobs/nodewise.zip"):
+        assert f"{tmp_path}/.nodes/worker1/{missing}" in output, output[-3000:]
+    assert "run `make up INVENTORY=" in output

@@ -64,14 +64,16 @@ def test_unpack_records_writes_the_named_files_private_and_nothing_else(tmp_path
     assert sorted(p.name for p in dest.iterdir()) == ["m.json", "m.tar.gz"]
     assert (dest / "m.tar.gz").read_bytes() == b"model"
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in dest.iterdir())
+    assert not archive.exists()
 
 
 def test_unpack_records_refuses_links_paths_and_absent_names_naming_them(tmp_path):
-    archive = pack(tmp_path, {"ok.json": b"{}", "link.json": None, "sub/x.json": b"{}"})
     dest = tmp_path / "runs"
     dest.mkdir()
+    members = {"ok.json": b"{}", "link.json": None, "sub/x.json": b"{}"}
     for name, says in [("link.json", "not a plain file"), ("sub/x.json", "not a plain file name"),
                        ("gone.json", "is not in")]:
-        result = unpack(archive, dest, "ok.json", name)
+        result = unpack(pack(tmp_path, members), dest, "ok.json", name)
         assert result.returncode != 0 and f"'{name}'" in result.stderr and says in result.stderr
+        assert not (tmp_path / "records.tar").exists()
     assert sorted(p.name for p in dest.iterdir()) == ["ok.json"]  # no partial file left

@@ -3,7 +3,7 @@
 Usage: python unpack_records.py ARCHIVE DEST NAME...
 
 Writes each NAME, in the order given, from the tar ARCHIVE into the folder
-DEST, readable by its owner only. Only the names asked for are taken, and each
+DEST, readable by its owner only, and removes ARCHIVE. Only the names asked for are taken, and each
 must be a plain file in the archive: a missing name, a link or a path is an
 error naming it, and nothing after it is written. Each file is written under
 a temporary name and then renamed, so a file the controller lists is whole.
@@ -41,4 +41,7 @@ def unpack(archive_path: str, dest: str, names: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    unpack(sys.argv[1], sys.argv[2], sys.argv[3:])
+    try:
+        unpack(sys.argv[1], sys.argv[2], sys.argv[3:])
+    finally:
+        os.remove(sys.argv[1])
