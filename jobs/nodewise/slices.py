@@ -46,9 +46,9 @@ def test_flag(seed: int) -> str:
     return f"{IS_TEST}_s{seed}"
 
 
-def _flagged_schema(seeds: Sequence[int]) -> pa.Schema:
+def _flagged_schema(flags: dict[str, int]) -> pa.Schema:
     fields = [ARROW_SCHEMA.field(name) for name in ARROW_SCHEMA.names if name != IS_TEST]
-    return pa.schema(fields + [(test_flag(seed), pa.bool_()) for seed in seeds])
+    return pa.schema(fields + [(flag, pa.bool_()) for flag in flags])
 
 
 def _flagged_batches(path: str, node: str, flags: dict[str, int],
@@ -97,7 +97,7 @@ def load_slice(spark, path: str, node: str, seeds: Sequence[int]):
     if not os.path.exists(path):
         raise FileNotFoundError(f"no slice at {path}")
     flags = {test_flag(seed): seed for seed in seeds}
-    arrow_schema = _flagged_schema(seeds)
+    arrow_schema = _flagged_schema(flags)
 
     def read(batches):
         for _ in batches:  # the input only starts the one task
